@@ -1,0 +1,165 @@
+"""`python -m bot …`: ask, chat, check, eval and run — one entry point for people and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from bot.engine import Engine
+from bot.loader import KnowledgeError
+from bot.render import render_text, reply_to_dict
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+DEFAULT_QUESTIONS = PROJECT_ROOT / "tests" / "questions.yaml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Answers questions about the AFP story on the Russia-Ukraine talks in Istanbul. "
+        "With no command: the Telegram bot when a token is configured, otherwise the local console chat.",
+    )
+    parser.add_argument(
+        "--knowledge", metavar="DIR", help="knowledge folder (default: KNOWLEDGE_DIR or ./knowledge)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    ask = commands.add_parser(
+        "ask", help="answer one question (or, with --json and no question, one per input line)"
+    )
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("question", nargs="*", help="the question")
+    commands.add_parser("chat", help="talk to the bot in this terminal")
+    commands.add_parser("check", help="validate the knowledge folder; non-zero exit on any problem")
+    evaluate = commands.add_parser("eval", help="measure accuracy on the project's question set")
+    evaluate.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, metavar="FILE")
+    evaluate.add_argument("--min-accuracy", type=float, default=0.95)
+    evaluate.add_argument("--min-rejection", type=float, default=0.95)
+    commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(knowledge_dir=args.knowledge)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "check":
+            return _check(settings)
+        if args.command == "ask":
+            return _ask(settings, args.question, args.json)
+        if args.command == "chat":
+            return _chat(settings)
+        if args.command == "eval":
+            return _eval(settings, args.questions, args.min_accuracy, args.min_rejection)
+        if args.command == "run" or (args.command is None and settings.token):
+            return _run(settings)
+        print("No TELEGRAM_BOT_TOKEN configured: starting the local console chat instead.", file=sys.stderr)
+        return _chat(settings)
+    except KnowledgeError as exc:
+        _print_problems(exc)
+        return EXIT_FAIL
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_OK
+
+
+def _print_problems(exc: KnowledgeError) -> None:
+    print(f"The knowledge base is broken ({len(exc.problems)} problem(s)):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _check(settings: Settings) -> int:
+    engine = Engine.load(settings.knowledge_dir)
+    kb = engine.kb
+    quotes = sum(len(e.quotes) for e in kb.entries)
+    phrases = sum(1 + len(e.alternates) for e in kb.entries)
+    print(
+        f"Knowledge OK: {len(kb.entries)} entries, {phrases} phrasings, {quotes} quotes verified verbatim, "
+        f"{len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
+    )
+    return EXIT_OK
+
+
+def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
+    if not words and not as_json:
+        print("usage: python -m bot ask [--json] QUESTION  (or: ask --json < questions.txt)", file=sys.stderr)
+        return EXIT_USAGE
+    engine = Engine.load(settings.knowledge_dir)
+    if words:
+        reply = engine.ask(" ".join(words))
+        print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
+        return EXIT_OK
+    stdin = sys.stdin
+    stdin.reconfigure(encoding="utf-8", errors="replace", newline=None)  # type: ignore[attr-defined]
+    for line in stdin:
+        reply = engine.ask(line.rstrip("\r\n"))
+        sys.stdout.write(json.dumps(reply_to_dict(reply), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _chat(settings: Settings) -> int:
+    engine = Engine.load(settings.knowledge_dir)
+    article = engine.kb.article
+    print(f"Ask me about “{article.title}” ({article.outlet}, {article.published_text}).")
+    print("Type a question, a number to pick a suggestion, /topics for every question, or /quit.")
+    offered: list[str] = []
+    while True:
+        try:
+            line = input("\n> ")
+        except EOFError:
+            print()
+            return EXIT_OK
+        text = line.strip()
+        if text in {"/quit", "/exit", "quit", "exit"}:
+            return EXIT_OK
+        if text == "/topics":
+            offered = [e.id for e in engine.entries]
+            for number, entry in enumerate(engine.entries, 1):
+                print(f"  {number}. {entry.question}")
+            continue
+        if text.isdigit() and 0 < int(text) <= len(offered):
+            reply = engine.answer_entry(offered[int(text) - 1])
+        else:
+            reply = engine.ask(text)
+        if reply is None:
+            continue
+        print(render_text(reply))
+        offered = [e.id for e in reply.suggestions]
+
+
+def _eval(settings: Settings, questions: Path, min_accuracy: float, min_rejection: float) -> int:
+    from bot.evaluation import evaluate, format_report, load_questions
+
+    engine = Engine.load(settings.knowledge_dir)
+    try:
+        items = load_questions(questions)
+    except (OSError, ValueError) as exc:
+        print(f"Cannot read the question set: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = evaluate(engine, items)
+    print(format_report(report))
+    if report.passed(min_accuracy, min_rejection):
+        return EXIT_OK
+    print(f"\nBelow threshold (accuracy ≥ {min_accuracy:.0%}, rejection ≥ {min_rejection:.0%}).")
+    return EXIT_FAIL
+
+
+def _run(settings: Settings) -> int:
+    settings.require_token()
+    engine = Engine.load(settings.knowledge_dir)  # refuse to start on broken knowledge
+    from bot.tg.app import run_bot
+
+    return run_bot(settings, engine)

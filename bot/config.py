@@ -1,0 +1,102 @@
+"""Settings from the environment, then from `.env`: one place that knows every variable."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+
+TOKEN_HELP = """\
+No valid Telegram bot token: TELEGRAM_BOT_TOKEN is {problem}.
+To get a token, open a chat with @BotFather in Telegram, send /newbot and follow the steps; it
+answers with a token like 123456789:AAE... Put it in the environment
+(export TELEGRAM_BOT_TOKEN=...) or in a file named .env in the folder you start the bot from
+(copy .env.example to .env and fill it in). To try the bot without Telegram, run:
+python -m bot chat"""
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the bot, read once at start."""
+
+    token: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    log_level: str = "INFO"
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    admin_user_ids: frozenset[int] = frozenset()
+    flood_limit_per_minute: int = 20
+
+    def require_token(self) -> str:
+        """The token, or a ConfigError that explains how to get one."""
+        if not self.token:
+            raise ConfigError(TOKEN_HELP.format(problem="not set"))
+        if not TOKEN_PATTERN.match(self.token):
+            raise ConfigError(TOKEN_HELP.format(problem="malformed (expected digits, a colon, then letters)"))
+        return self.token
+
+
+def read_environment(env_file: Path | None = None) -> dict[str, str]:
+    """The process environment over the values of `.env` (the environment wins)."""
+    path = env_file if env_file is not None else Path.cwd() / ".env"
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    values.update(os.environ)
+    return values
+
+
+def load_settings(env: dict[str, str] | None = None, knowledge_dir: str | None = None) -> Settings:
+    """Settings from `env` (default: environment + .env); `knowledge_dir` overrides KNOWLEDGE_DIR."""
+    env = read_environment() if env is None else env
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    port_text = get("WEBHOOK_PORT") or "8443"
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"WEBHOOK_PORT must be a port number, got {port_text!r}")
+    flood_text = get("FLOOD_LIMIT_PER_MINUTE") or "20"
+    if not flood_text.isdigit() or int(flood_text) < 1:
+        raise ConfigError(f"FLOOD_LIMIT_PER_MINUTE must be a positive whole number, got {flood_text!r}")
+    admins = set()
+    for part in (get("ADMIN_USER_IDS") or "").replace(";", ",").split(","):
+        if part.strip():
+            if not part.strip().lstrip("-").isdigit():
+                raise ConfigError(f"ADMIN_USER_IDS must be numeric Telegram user ids, got {part.strip()!r}")
+            admins.add(int(part))
+    level = (get("LOG_LEVEL") or "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {level!r}")
+    webhook_url = get("WEBHOOK_URL")
+    secret = get("WEBHOOK_SECRET")
+    if webhook_url and not (secret and re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret)):
+        raise ConfigError(
+            "WEBHOOK_URL is set, so WEBHOOK_SECRET is required: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    folder = knowledge_dir or get("KNOWLEDGE_DIR")
+    return Settings(
+        token=get("TELEGRAM_BOT_TOKEN"),
+        base_url=get("TELEGRAM_BASE_URL"),
+        log_level=level,
+        knowledge_dir=Path(folder).expanduser() if folder else DEFAULT_KNOWLEDGE_DIR,
+        webhook_url=webhook_url,
+        webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
+        webhook_port=int(port_text),
+        webhook_secret=secret,
+        admin_user_ids=frozenset(admins),
+        flood_limit_per_minute=int(flood_text),
+    )

@@ -1,0 +1,126 @@
+"""The answer engine: knowledge base + matcher -> Reply. Knows nothing of Telegram."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from bot.loader import load_knowledge
+from bot.matcher import Candidate, Matcher
+from bot.model import Entry, KnowledgeBase, Note
+from bot.replies import Outcome, Reply
+from bot.textnorm import fold, strip_invisible
+
+# Calibrated on tests/questions.yaml with `python -m bot eval` (see README, "Matching").
+ANSWER_THRESHOLD = 62.0  # at or above: confident enough to answer
+SUGGEST_THRESHOLD = 45.0  # at or above: worth offering as "did you mean"
+ANSWER_MARGIN = 8.0  # the best must lead the runner-up by this much to answer outright
+SUGGEST_WINDOW = 20.0  # "did you mean" offers entries within this distance of the best
+MAX_SUGGESTIONS = 3
+MAX_QUESTION_CHARS = 1000  # longer input is cut before matching and echoing
+
+
+class Engine:
+    """Answers questions from one loaded knowledge base. Immutable once built."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.matcher = Matcher(kb)
+        self._notes = {entry.id: _notes_for(entry, kb) for entry in kb.entries}
+
+    @classmethod
+    def load(cls, folder: Path) -> Engine:
+        """Load, validate and index a knowledge folder (raises KnowledgeError)."""
+        return cls(load_knowledge(folder))
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return self.kb.entries
+
+    def ask(self, question: str) -> Reply:
+        """Answer, clarify or decline one question from a reader."""
+        cleaned = " ".join(strip_invisible(question or "")[:MAX_QUESTION_CHARS].split())
+        if not fold(cleaned):
+            return Reply(
+                Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
+            )
+        candidates = self.matcher.rank(cleaned)
+        best = candidates[0] if candidates else None
+        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        if best and best.score >= ANSWER_THRESHOLD and best.score - runner_up >= ANSWER_MARGIN:
+            return self._answer(best.entry, cleaned, best.score)
+        close = [
+            c
+            for c in candidates
+            if best and c.score >= SUGGEST_THRESHOLD and best.score - c.score <= SUGGEST_WINDOW
+        ][:MAX_SUGGESTIONS]
+        if close:
+            return Reply(
+                Outcome.CLARIFY,
+                cleaned,
+                self.kb.article,
+                score=close[0].score,
+                suggestions=tuple(c.entry for c in close),
+            )
+        return Reply(
+            Outcome.DECLINE,
+            cleaned,
+            self.kb.article,
+            score=best.score if best else 0.0,
+            suggestions=self.examples(),
+        )
+
+    def rank(self, question: str, limit: int = 10) -> list[Candidate]:
+        """Ranked candidates, for inline results and diagnostics."""
+        return self.matcher.rank(" ".join(strip_invisible(question)[:MAX_QUESTION_CHARS].split()), limit)
+
+    def answer_entry(self, entry_id: str) -> Reply | None:
+        """The answer card for one entry (buttons, deep links); None for an unknown id."""
+        entry = self.kb.entry(entry_id)
+        return self._answer(entry, entry.question, 100.0) if entry else None
+
+    def examples(self) -> tuple[Entry, ...]:
+        """Questions to show someone who asked something the article does not cover."""
+        return self.kb.entries[:MAX_SUGGESTIONS]
+
+    def _answer(self, entry: Entry, question: str, score: float) -> Reply:
+        related = tuple(e for e in (self.kb.entry(r) for r in entry.related) if e is not None)
+        return Reply(
+            Outcome.ANSWER,
+            question,
+            self.kb.article,
+            entry=entry,
+            score=score,
+            notes=self._notes[entry.id],
+            suggestions=related,
+        )
+
+
+def _notes_for(entry: Entry, kb: KnowledgeBase) -> tuple[Note, ...]:
+    """The entry's own notes plus every note whose error the entry's words repeat."""
+    said = fold(" ".join([entry.answer, *(q.text for q in entry.quotes)]))
+    notes = list(entry.notes)
+    for note in kb.notes.values():
+        if note not in notes and any(f" {fold(t)} " in f" {said} " for t in note.triggers):
+            notes.append(note)
+    return tuple(notes)
+
+
+class EngineHolder:
+    """The engine currently serving; swapped whole on reload so no reply mixes two versions."""
+
+    def __init__(self, engine: Engine, folder: Path) -> None:
+        self._engine = engine
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def reload(self) -> Engine:
+        """Build a new engine from disk; on failure keep the old one and raise KnowledgeError."""
+        with self._lock:
+            fresh = Engine.load(self.folder)
+            self._engine = fresh
+            return fresh

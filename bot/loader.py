@@ -1,0 +1,447 @@
+"""Loading and validating the knowledge folder.
+
+Nothing reaches the bot unless the whole folder is valid: every problem is reported with the
+file, the line and the reason, and a broken folder never yields a half-built knowledge base.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.model import Article, Entry, KnowledgeBase, Note, Quote, Speaker, Vocabulary
+from bot.textnorm import fold, straighten_quotes
+from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_ID_BYTES = 40  # leaves room for a prefix inside Telegram's 64-byte button data
+SPEAKER_CONTEXT_LINES = 3  # "he added" may follow the naming sentence by a few paragraphs
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the knowledge folder."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class KnowledgeError(Exception):
+    """The knowledge folder is broken; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class _Reader:
+    """Collects problems while reading typed fields out of line-aware YAML."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.problems: list[Problem] = []
+        self.file = ""
+
+    def problem(self, line: int, reason: str) -> None:
+        self.problems.append(Problem(self.file, line, reason))
+
+    def open(self, name: str) -> Any:
+        self.file = str(Path(self.folder.name) / name)
+        path = self.folder / name
+        if not path.is_file():
+            self.problem(0, "file is missing")
+            return None
+        try:
+            return load_yaml(path)
+        except YamlSyntaxError as exc:
+            self.problem(exc.line, exc.reason)
+        except OSError as exc:
+            self.problem(0, f"cannot read file: {exc.strerror}")
+        return None
+
+    def mapping(self, value: Any, line: int, what: str) -> LineDict | None:
+        if isinstance(value, LineDict):
+            return value
+        self.problem(line, f"{what} must be a mapping, got {_kind(value)}")
+        return None
+
+    def fields(self, data: LineDict, what: str, required: set[str], optional: set[str] = frozenset()) -> bool:
+        ok = True
+        for key in sorted(required - data.keys()):
+            self.problem(data.line, f"{what}: missing field '{key}'")
+            ok = False
+        for key in data:
+            if key not in required and key not in optional:
+                known = ", ".join(sorted(required | optional))
+                self.problem(data.line_of(key), f"{what}: unknown field '{key}' (known: {known})")
+        return ok
+
+    def text(self, data: LineDict, key: str, what: str, *, nullable: bool = False) -> str | None:
+        value = data.get(key)
+        if value is None and nullable:
+            return None
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        self.problem(data.line_of(key), f"{what}: '{key}' must be non-empty text, got {_kind(value)}")
+        return None
+
+    def texts(self, data: LineDict, key: str, what: str) -> list[tuple[str, int]]:
+        value = data.get(key, LineList())
+        if value is None:
+            return []
+        if not isinstance(value, LineList):
+            self.problem(data.line_of(key), f"{what}: '{key}' must be a list, got {_kind(value)}")
+            return []
+        result = []
+        for index, item in enumerate(value):
+            if isinstance(item, str | int | float) and not isinstance(item, bool) and str(item).strip():
+                result.append((str(item).strip(), value.line_of(index)))
+            else:
+                self.problem(value.line_of(index), f"{what}: '{key}' items must be text, got {_kind(item)}")
+        return result
+
+    def identifier(self, data: LineDict, what: str) -> str | None:
+        value = self.text(data, "id", what)
+        if value is None:
+            return None
+        if not ID_PATTERN.match(value) or len(value.encode()) > MAX_ID_BYTES:
+            self.problem(
+                data.line_of("id"),
+                f"{what}: id '{value}' must be lowercase words joined by '-', at most {MAX_ID_BYTES} bytes",
+            )
+            return None
+        return value
+
+    def items(self, root: Any, key: str) -> list[tuple[LineDict, int]]:
+        """The list of mappings stored under `key` at the top of a file."""
+        if root is None:
+            return []
+        data = self.mapping(root, 1, "top level")
+        if data is None:
+            return []
+        if key not in data or not isinstance(data[key], LineList):
+            self.problem(data.line_of(key), f"top level: '{key}' must be a list")
+            return []
+        items = data[key]
+        result = []
+        for index, item in enumerate(items):
+            mapping = self.mapping(item, items.line_of(index), f"{key}[{index}]")
+            if mapping is not None:
+                result.append((mapping, index))
+        return result
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {str: "text", bool: "true/false", int: "a number", float: "a number"}.get(
+        type(value),
+        "a list"
+        if isinstance(value, list)
+        else "a mapping"
+        if isinstance(value, dict)
+        else type(value).__name__,
+    )
+
+
+class _ArticleIndex:
+    """The article's lines, folded for the checks that quotes and names are really there."""
+
+    def __init__(self, article: Article) -> None:
+        self.article = article
+        self.straight_lines = [straighten_quotes(line) for line in article.quotable_lines]
+        self.folded_all = fold(article.text)
+
+    def quote_line(self, quote: str) -> int | None:
+        """Index of the quotable line that holds the quote verbatim (quote marks aside)."""
+        needle = straighten_quotes(quote)
+        for index, line in enumerate(self.straight_lines):
+            if needle in line:
+                return index
+        return None
+
+    def names(self, phrase: str) -> bool:
+        folded = fold(phrase)
+        return bool(folded) and f" {folded} " in f" {self.folded_all} "
+
+    def names_near(self, phrases: tuple[str, ...], line_index: int) -> bool:
+        start = max(0, line_index - SPEAKER_CONTEXT_LINES)
+        window = " " + fold(" ".join(self.article.quotable_lines[start : line_index + 1])) + " "
+        return any(f" {fold(p)} " in window for p in phrases if fold(p))
+
+
+def load_knowledge(folder: Path) -> KnowledgeBase:
+    """Load and validate the whole knowledge folder, or raise KnowledgeError listing every problem."""
+    folder = Path(folder)
+    reader = _Reader(folder)
+    if not folder.is_dir():
+        raise KnowledgeError([Problem(str(folder.name or folder), 0, "knowledge folder not found")])
+    article = _load_article(reader)
+    index = _ArticleIndex(article) if article else None
+    speakers = _load_speakers(reader, index)
+    notes = _load_notes(reader, index)
+    vocabulary = _load_vocabulary(reader)
+    entries = _load_entries(reader, index, speakers, notes)
+    if reader.problems or article is None or vocabulary is None:
+        raise KnowledgeError(reader.problems or [Problem(str(folder.name), 0, "knowledge is incomplete")])
+    return KnowledgeBase(article, speakers, notes, tuple(entries), vocabulary)
+
+
+def _load_article(reader: _Reader) -> Article | None:
+    data = reader.open("article.yaml")
+    if data is None:
+        return None
+    data = reader.mapping(data, 1, "article")
+    if data is None or not reader.fields(
+        data,
+        "article",
+        {"title", "outlet", "published", "published_text", "text_file"},
+        {"not_quotable", "summary"},
+    ):
+        return None
+    title = reader.text(data, "title", "article")
+    outlet = reader.text(data, "outlet", "article")
+    published_text = reader.text(data, "published_text", "article")
+    summary = reader.text(data, "summary", "article", nullable=True) or title
+    published = data.get("published")
+    if not isinstance(published, dt.date) or isinstance(published, dt.datetime):
+        reader.problem(data.line_of("published"), "article: 'published' must be a date like 2022-03-30")
+        published = None
+    text_file = reader.text(data, "text_file", "article")
+    boilerplate = reader.texts(data, "not_quotable", "article")
+    if text_file is None:
+        return None
+    path = reader.folder / text_file
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        reader.problem(data.line_of("text_file"), f"article: text file '{text_file}' is missing")
+        return None
+    except UnicodeDecodeError as exc:
+        reader.problem(data.line_of("text_file"), f"article: '{text_file}' is not valid UTF-8 ({exc.reason})")
+        return None
+    except OSError as exc:
+        reader.problem(data.line_of("text_file"), f"article: cannot read '{text_file}': {exc.strerror}")
+        return None
+    lines = [line.strip() for line in text.splitlines()]
+    skip = set()
+    for line_text, line_no in boilerplate:
+        if line_text not in lines:
+            reader.problem(line_no, f"article: not_quotable line is not in the article: {line_text!r}")
+        skip.add(line_text)
+    if title and straighten_quotes(title) not in straighten_quotes(text):
+        reader.problem(data.line_of("title"), "article: title is not in the article text")
+    if None in (title, outlet, published, published_text):
+        return None
+    quotable = tuple(line for line in lines if line and line not in skip)
+    return Article(title, outlet, published, published_text, summary, text, quotable)
+
+
+def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Speaker]:
+    speakers: dict[str, Speaker] = {}
+    for data, n in reader.items(reader.open("speakers.yaml"), "speakers"):
+        what = f"speaker #{n + 1}"
+        if not reader.fields(data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator"}):
+            continue
+        speaker_id = reader.identifier(data, what)
+        name = reader.text(data, "name", what)
+        role = reader.text(data, "role", what, nullable=True)
+        mentions = reader.texts(data, "mentions", what)
+        aliases = reader.texts(data, "aliases", what)
+        narrator = data.get("narrator", False)
+        if not isinstance(narrator, bool):
+            reader.problem(data.line_of("narrator"), f"{what}: 'narrator' must be true or false")
+            narrator = False
+        if speaker_id is None or name is None:
+            continue
+        what = f"speaker '{speaker_id}'"
+        if speaker_id in speakers:
+            reader.problem(data.line_of("id"), f"{what}: duplicate id")
+            continue
+        if index:
+            if not index.names(name):
+                reader.problem(data.line_of("name"), f"{what}: the article never names {name!r}")
+            if role and not index.names(role):
+                reader.problem(data.line_of("role"), f"{what}: role {role!r} is not in the article")
+            for mention, line in mentions:
+                if not index.names(mention):
+                    reader.problem(line, f"{what}: mention {mention!r} is not in the article")
+        speakers[speaker_id] = Speaker(
+            speaker_id, name, role, (name, *(m for m, _ in mentions)), tuple(a for a, _ in aliases), narrator
+        )
+    return speakers
+
+
+def _load_notes(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Note]:
+    notes: dict[str, Note] = {}
+    for data, n in reader.items(reader.open("notes.yaml"), "notes"):
+        what = f"note #{n + 1}"
+        if not reader.fields(data, what, {"id", "text"}, {"triggers"}):
+            continue
+        note_id = reader.identifier(data, what)
+        text = reader.text(data, "text", what)
+        triggers = reader.texts(data, "triggers", what)
+        if note_id is None or text is None:
+            continue
+        if note_id in notes:
+            reader.problem(data.line_of("id"), f"note '{note_id}': duplicate id")
+            continue
+        for trigger, line in triggers:
+            if index and index.quote_line(trigger) is None:
+                reader.problem(line, f"note '{note_id}': trigger {trigger!r} is not in the article")
+        notes[note_id] = Note(note_id, text, tuple(t for t, _ in triggers))
+    return notes
+
+
+def _load_vocabulary(reader: _Reader) -> Vocabulary | None:
+    data = reader.open("vocabulary.yaml")
+    if data is None:
+        return None
+    data = reader.mapping(data, 1, "vocabulary")
+    if data is None or not reader.fields(data, "vocabulary", {"stopwords", "variants"}, {"synonyms"}):
+        return None
+    stopwords = frozenset(fold(word) for word, _ in reader.texts(data, "stopwords", "vocabulary"))
+    variants: dict[str, str] = {}
+    for section in ("variants", "synonyms"):
+        if section in data:
+            _read_equivalents(reader, data, section, variants)
+    return Vocabulary(stopwords, variants)
+
+
+def _read_equivalents(reader: _Reader, data: LineDict, section: str, into: dict[str, str]) -> None:
+    """A table of canonical form -> other ways to write it, folded, each way claimed once."""
+    table = reader.mapping(data.get(section), data.line_of(section), f"vocabulary: {section}")
+    for canonical, spellings in (table or {}).items():
+        line = table.line_of(canonical)
+        target = fold(str(canonical))
+        if not target or not isinstance(spellings, LineList):
+            reader.problem(line, f"vocabulary: {section} of {canonical!r} must be a list")
+            continue
+        for position, spelling in enumerate(spellings):
+            folded = fold(str(spelling)) if isinstance(spelling, str | int) else ""
+            if not folded:
+                reader.problem(
+                    spellings.line_of(position), f"vocabulary: empty item in {section} of {canonical!r}"
+                )
+            elif into.get(folded, target) != target:
+                reader.problem(
+                    spellings.line_of(position),
+                    f"vocabulary: {spelling!r} is listed for both {into[folded]!r} and {target!r}",
+                )
+            elif folded != target:
+                into[folded] = target
+
+
+def _load_entries(
+    reader: _Reader, index: _ArticleIndex | None, speakers: dict[str, Speaker], notes: dict[str, Note]
+) -> list[Entry]:
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    pending_related: list[tuple[str, str, int, str]] = []
+    files = sorted(p.name for p in reader.folder.glob("faq*.yaml")) or ["faq.yaml"]
+    for name in files:
+        for data, n in reader.items(reader.open(name), "entries"):
+            entry = _load_entry(reader, data, n, index, speakers, notes, pending_related)
+            if entry is None:
+                continue
+            if entry.id in seen:
+                reader.problem(
+                    data.line_of("id"), f"entry '{entry.id}': duplicate id (first in {seen[entry.id]})"
+                )
+                continue
+            seen[entry.id] = reader.file
+            entries.append(entry)
+    for file, entry_id, line, target in pending_related:
+        if target not in seen:
+            reader.problems.append(
+                Problem(file, line, f"entry '{entry_id}': related entry '{target}' does not exist")
+            )
+    if not entries and not reader.problems:
+        reader.problems.append(Problem(reader.file, 1, "no FAQ entries"))
+    return entries
+
+
+def _load_entry(
+    reader: _Reader,
+    data: LineDict,
+    n: int,
+    index: _ArticleIndex | None,
+    speakers: dict[str, Speaker],
+    notes: dict[str, Note],
+    pending_related: list[tuple[str, str, int, str]],
+) -> Entry | None:
+    what = f"entry #{n + 1}"
+    if not reader.fields(
+        data, what, {"id", "topic", "question", "answer", "quotes"}, {"alternates", "notes", "related"}
+    ):
+        return None
+    entry_id = reader.identifier(data, what)
+    if entry_id is None:
+        return None
+    what = f"entry '{entry_id}'"
+    topic = reader.text(data, "topic", what)
+    question = reader.text(data, "question", what)
+    answer = reader.text(data, "answer", what)
+    alternates = tuple(a for a, _ in reader.texts(data, "alternates", what))
+    quotes = _load_quotes(reader, data, what, index, speakers)
+    entry_notes = []
+    for note_id, line in reader.texts(data, "notes", what):
+        if note_id in notes:
+            entry_notes.append(notes[note_id])
+        else:
+            reader.problem(line, f"{what}: unknown note '{note_id}'")
+    related = []
+    for target, line in reader.texts(data, "related", what):
+        if target == entry_id:
+            reader.problem(line, f"{what}: an entry cannot be related to itself")
+        else:
+            pending_related.append((reader.file, entry_id, line, target))
+            related.append(target)
+    if None in (topic, question, answer) or quotes is None:
+        return None
+    return Entry(entry_id, topic, question, alternates, answer, quotes, tuple(entry_notes), tuple(related))
+
+
+def _load_quotes(
+    reader: _Reader, data: LineDict, what: str, index: _ArticleIndex | None, speakers: dict[str, Speaker]
+) -> tuple[Quote, ...] | None:
+    items = data.get("quotes")
+    if not isinstance(items, LineList) or not items:
+        reader.problem(data.line_of("quotes"), f"{what}: 'quotes' must be a non-empty list")
+        return None
+    quotes = []
+    for position, item in enumerate(items):
+        qwhat = f"{what}, quote #{position + 1}"
+        quote = reader.mapping(item, items.line_of(position), qwhat)
+        if quote is None or not reader.fields(quote, qwhat, {"text", "speaker", "channel"}, {"role"}):
+            continue
+        text = reader.text(quote, "text", qwhat)
+        speaker_id = reader.text(quote, "speaker", qwhat)
+        channel = reader.text(quote, "channel", qwhat)
+        role = reader.text(quote, "role", qwhat, nullable=True)
+        speaker = speakers.get(speaker_id or "")
+        if speaker_id and speaker is None:
+            reader.problem(quote.line_of("speaker"), f"{qwhat}: unknown speaker '{speaker_id}'")
+        if text is None or speaker is None or channel is None:
+            continue
+        if index:
+            line_index = index.quote_line(text)
+            if line_index is None:
+                reader.problem(quote.line_of("text"), f"{qwhat}: not verbatim in the article: {text!r}")
+                continue
+            if not speaker.narrator and not index.names_near(speaker.mentions, line_index):
+                reader.problem(
+                    quote.line_of("speaker"),
+                    f"{qwhat}: the article does not name {speaker.name} near these words",
+                )
+            if role and not index.names(role):
+                reader.problem(quote.line_of("role"), f"{qwhat}: role {role!r} is not in the article")
+        quotes.append(Quote(text, speaker, role or speaker.role, channel))
+    return tuple(quotes) if len(quotes) == len(items) else None

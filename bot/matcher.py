@@ -1,0 +1,175 @@
+"""Fuzzy question matching: which FAQ entry does a reader's question ask for, and how sure are we?
+
+Plain string scorers reward a question for sharing any word with an entry, so they cannot tell an
+answer from noise. Here a question is reduced to its content words (normalised, spelling variants
+folded to one form, filler words dropped, typos corrected with rapidfuzz against the knowledge
+base's own vocabulary) and each indexed phrase is scored by how much of the question's *meaning*
+it covers, with rare words weighing more than common ones. Words the knowledge base has never
+seen weigh the most: a question about something else is mostly unknown words, and scores low.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.model import Entry, KnowledgeBase
+from bot.textnorm import fold, stem
+
+MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
+RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
+PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
+QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
+FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
+UNKNOWN_WEIGHT_BONUS = 1.25  # an unknown word counts more than the rarest known one
+
+
+def fuzzy_cutoff(word: str) -> float:
+    """Similarity a typo needs to be corrected: stricter for short words."""
+    return 88.0 if len(word) <= 5 else 80.0
+
+
+def _stems(phrase: str) -> tuple[str, ...]:
+    return tuple(stem(w) for w in phrase.split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry with its best score and the phrase that earned it."""
+
+    entry: Entry
+    score: float
+    phrase: str
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    entry_index: int
+    text: str
+    tokens: frozenset[str]
+    weight: float
+    factor: float
+
+
+class Matcher:
+    """An index over every phrasing of every entry, built once per knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.entries = kb.entries
+        self.stopwords = frozenset(stem(w) for w in kb.vocabulary.stopwords)
+        equivalents = dict(kb.vocabulary.variants)
+        for speaker in kb.speakers.values():
+            # Every way of naming a person folds to one token: first names and scripts don't matter.
+            surname = fold(speaker.name).split()[-1]
+            for name in (speaker.name, *speaker.aliases):
+                equivalents.setdefault(fold(name), surname)
+        # Keyed by stemmed words, so "shelled", "shelling" and "shells" all find "shell".
+        self.variants = {_stems(k): _stems(v) for k, v in equivalents.items() if _stems(k) != _stems(v)}
+        self._max_variant_words = max((len(k) for k in self.variants), default=1)
+
+        raw: list[tuple[int, str, list[str], float]] = []
+        for index, entry in enumerate(kb.entries):
+            for text in (entry.question, *entry.alternates):
+                raw.append((index, text, self._words(text), 1.0))
+            for quote in entry.quotes:
+                raw.append((index, quote.text, self._words(quote.text), QUOTE_FACTOR))
+
+        self.known_words = {w for _, _, words, _ in raw for w in words} | set(kb.vocabulary.stopwords)
+        self.known_words |= {w for phrase in equivalents for w in phrase.split()}
+        self._fuzzy_choices = sorted(self.known_words)
+
+        entry_tokens: dict[str, set[int]] = defaultdict(set)
+        tokenised = []
+        for index, text, words, factor in raw:
+            tokens = frozenset(self._content(words))
+            tokenised.append((index, text, tokens, factor))
+            for token in tokens:
+                entry_tokens[token].add(index)
+        count = max(len(kb.entries), 1)
+        self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
+        self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
+
+        self.phrases: list[_Phrase] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        for index, text, tokens, factor in tokenised:
+            if not tokens:
+                continue
+            weight = sum(self.idf[t] for t in tokens)
+            for token in tokens:
+                self.postings[token].append(len(self.phrases))
+            self.phrases.append(_Phrase(index, text, tokens, weight, factor))
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+
+    # -- analysis -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _words(text: str) -> list[str]:
+        return fold(text).split()[:MAX_QUESTION_WORDS]
+
+    def _content(self, words: list[str]) -> list[str]:
+        """Stemmed words, variants folded to their canonical form (longest first), filler dropped."""
+        stems = [stem(w) for w in words]
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            for size in range(min(self._max_variant_words, len(stems) - i), 0, -1):
+                canonical = self.variants.get(tuple(stems[i : i + size]))
+                if canonical is not None:
+                    out.extend(canonical)
+                    i += size
+                    break
+            else:
+                out.append(stems[i])
+                i += 1
+        return [t for t in out if t not in self.stopwords]
+
+    def _correct_uncached(self, word: str) -> tuple[str, float]:
+        """The knowledge base's own word this one was probably meant to be, and how sure."""
+        if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdigit():
+            return word, 1.0
+        found = process.extractOne(
+            word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=fuzzy_cutoff(word)
+        )
+        if found is None:
+            return word, 1.0
+        return found[0], found[1] / 100.0
+
+    def analyse(self, question: str) -> list[tuple[str, float, float]]:
+        """The question's content tokens as (token, weight, certainty), duplicates removed."""
+        corrected = [self._correct(w) for w in self._words(question)]
+        certainty = min((sure for _, sure in corrected), default=1.0)
+        tokens: dict[str, float] = {}
+        for token in self._content([word for word, _ in corrected]):
+            tokens.setdefault(token, self.idf.get(token, self.unknown_weight))
+        # A corrected typo makes the whole reading a little less certain.
+        return [(t, w, certainty) for t, w in tokens.items()]
+
+    # -- ranking ------------------------------------------------------------------------------
+
+    def rank(self, question: str, limit: int = 5) -> list[Candidate]:
+        """Entries ordered by score (0-100), best first, at most one candidate per entry."""
+        tokens = self.analyse(question)
+        total = sum(weight for _, weight, _ in tokens)
+        if total <= 0:
+            return []
+        covered: dict[int, float] = defaultdict(float)
+        shared: dict[int, float] = defaultdict(float)
+        for token, weight, sure in tokens:
+            for phrase_index in self.postings.get(token, ()):
+                covered[phrase_index] += weight * sure
+                shared[phrase_index] += weight
+        best: dict[int, tuple[float, int]] = {}
+        for phrase_index, cover in covered.items():
+            phrase = self.phrases[phrase_index]
+            recall = cover / total
+            precision = min(1.0, shared[phrase_index] / phrase.weight)
+            score = 100.0 * phrase.factor * recall**RECALL_EXPONENT * precision**PRECISION_EXPONENT
+            current = best.get(phrase.entry_index)
+            if current is None or score > current[0]:
+                best[phrase.entry_index] = (score, phrase_index)
+        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
+        return [Candidate(self.entries[e], round(s, 2), self.phrases[p].text) for e, (s, p) in ranked]

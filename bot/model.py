@@ -1,0 +1,94 @@
+"""The knowledge base as immutable values: what the article says and who said it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """The story itself and what a reply cites as its source."""
+
+    title: str
+    outlet: str
+    published: dt.date
+    published_text: str
+    summary: str
+    text: str
+    quotable_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """Someone the article quotes, as the article names them."""
+
+    id: str
+    name: str
+    role: str | None
+    mentions: tuple[str, ...]
+    aliases: tuple[str, ...]
+    narrator: bool = False  # the report's own voice: its words need no "X said" nearby
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The article's exact words with their attribution."""
+
+    text: str
+    speaker: Speaker
+    role: str | None
+    channel: str
+
+
+@dataclass(frozen=True)
+class Note:
+    """An editor's note where the article is wrong or inconsistent."""
+
+    id: str
+    text: str
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ entry: a question, the ways readers ask it, and the sourced answer."""
+
+    id: str
+    topic: str
+    question: str
+    alternates: tuple[str, ...]
+    answer: str
+    quotes: tuple[Quote, ...]
+    notes: tuple[Note, ...]
+    related: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Words that carry no meaning in a question, and spellings that mean the same thing."""
+
+    stopwords: frozenset[str]
+    variants: dict[str, str] = field(hash=False)  # folded variant phrase -> folded canonical
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the bot knows, loaded and validated as one piece."""
+
+    article: Article
+    speakers: dict[str, Speaker] = field(hash=False)
+    notes: dict[str, Note] = field(hash=False)
+    entries: tuple[Entry, ...]
+    vocabulary: Vocabulary
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    @property
+    def _by_id(self) -> dict[str, Entry]:
+        cached = self.__dict__.get("_by_id_cache")
+        if cached is None:
+            cached = {e.id: e for e in self.entries}
+            object.__setattr__(self, "_by_id_cache", cached)
+        return cached

@@ -1,0 +1,139 @@
+"""One reply, two looks: Telegram HTML and plain text (console and JSON)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bot.model import Article, Entry, Quote
+from bot.replies import Outcome, Reply
+from bot.textnorm import utf16_len
+
+TELEGRAM_TEXT_LIMIT = 4096
+_TAG = re.compile(r"<[^>]*>")
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML (only <, > and & matter there)."""
+    return html.escape(text, quote=False)
+
+
+def visible_length(markup: str) -> int:
+    """Length of HTML as Telegram counts it: tags removed, entities decoded, UTF-16 units."""
+    return utf16_len(html.unescape(_TAG.sub("", markup)))
+
+
+def attribution(quote: Quote) -> str:
+    """'Dmitry Peskov, Kremlin spokesman, told reporters' — exactly what the article gives."""
+    parts = [quote.speaker.name]
+    if quote.role:
+        parts.append(quote.role)
+    return ", ".join(parts) + f" ({quote.channel})"
+
+
+def source_line(article: Article) -> str:
+    return f"Source: {article.outlet}, “{article.title}”, {article.published_text}"
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+
+def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
+    """Telegram HTML for a reply; never longer than `limit` as Telegram counts it."""
+    if reply.outcome is Outcome.ANSWER and reply.entry:
+        blocks = _answer_html(reply.entry, reply)
+    elif reply.outcome is Outcome.CLARIFY:
+        blocks = [
+            "I’m not sure which question you mean. Did you mean:",
+            "\n".join(f"{n}. {esc(e.question)}" for n, e in enumerate(reply.suggestions, 1)),
+        ]
+    else:
+        blocks = [_decline_html(reply)]
+    return _fit(blocks, limit)
+
+
+def _answer_html(entry: Entry, reply: Reply) -> list[str]:
+    blocks = [f"<b>{esc(entry.question)}</b>", esc(entry.answer)]
+    for quote in entry.quotes:
+        blocks.append(f"<blockquote>“{esc(quote.text)}”</blockquote>\n— <i>{esc(attribution(quote))}</i>")
+    for note in reply.notes:
+        blocks.append(f"<b>Editor’s note:</b> {esc(note.text)}")
+    blocks.append(f"<i>{esc(source_line(reply.article))}</i>")
+    return blocks
+
+
+def _decline_html(reply: Reply) -> str:
+    article = reply.article
+    opening = (
+        "Ask me anything about the story, for example:"
+        if reply.empty_question
+        else "Sorry, the article doesn’t cover that, so I can’t answer it."
+    )
+    scope = f"I answer questions about one {esc(article.outlet)} story, <i>“{esc(article.title)}”</i> ({esc(article.published_text)}): {esc(article.summary)}."
+    examples = "\n".join(f"• {esc(e.question)}" for e in reply.suggestions)
+    if reply.empty_question:
+        return f"{scope}\n\n{opening}\n{examples}"
+    return f"{opening} {scope}\n\nYou could ask, for example:\n{examples}"
+
+
+def _fit(blocks: list[str], limit: int) -> str:
+    """Join blocks, dropping whole blocks from the middle (keeping the source) until it fits."""
+    while len(blocks) > 2 and visible_length("\n\n".join(blocks)) > limit:
+        del blocks[-2]
+    text = "\n\n".join(blocks)
+    if visible_length(text) <= limit:
+        return text
+    plain = html.unescape(_TAG.sub("", text))
+    while utf16_len(plain) > limit - 1:
+        plain = plain[: max(0, len(plain) - max(1, utf16_len(plain) - limit + 1))]
+    return esc(plain.rstrip()) + "…"
+
+
+# -- plain text ------------------------------------------------------------------------------
+
+
+def render_text(reply: Reply) -> str:
+    """Plain text for the console and for scripts."""
+    article = reply.article
+    if reply.outcome is Outcome.ANSWER and reply.entry:
+        entry = reply.entry
+        lines = [entry.question, "", entry.answer]
+        for quote in entry.quotes:
+            lines += ["", f"  “{quote.text}”", f"    — {attribution(quote)}"]
+        for note in reply.notes:
+            lines += ["", f"Editor’s note: {note.text}"]
+        if reply.suggestions:
+            lines += ["", "Related questions:"] + [f"  • {e.question}" for e in reply.suggestions]
+        lines += ["", source_line(article)]
+        return "\n".join(lines)
+    if reply.outcome is Outcome.CLARIFY:
+        lines = ["I’m not sure which question you mean. Did you mean:"]
+        lines += [f"  {n}. {e.question}" for n, e in enumerate(reply.suggestions, 1)]
+        return "\n".join(lines)
+    scope = f"I answer questions about one {article.outlet} story, “{article.title}” ({article.published_text}): {article.summary}."
+    if reply.empty_question:
+        lines = [scope, "", "Ask me anything about the story, for example:"]
+    else:
+        lines = ["Sorry, the article doesn’t cover that, so I can’t answer it. " + scope, ""]
+        lines.append("You could ask, for example:")
+    lines += [f"  • {e.question}" for e in reply.suggestions]
+    return "\n".join(lines)
+
+
+def reply_to_dict(reply: Reply) -> dict[str, Any]:
+    """The stable JSON contract of `python -m bot ask --json`."""
+    return {
+        "question": reply.question,
+        "matched": reply.matched,
+        "outcome": str(reply.outcome),
+        "entry": reply.entry.id if reply.matched and reply.entry else None,
+        "score": round(reply.score, 2),
+        "text": render_text(reply),
+        "quotes": [
+            {"text": q.text, "speaker": q.speaker.name, "role": q.role, "channel": q.channel}
+            for q in reply.quotes
+        ],
+        "notes": [note.text for note in reply.notes],
+        "suggestions": [{"entry": e.id, "question": e.question} for e in reply.suggestions],
+    }

@@ -1,0 +1,81 @@
+"""Text normalisation shared by matching and quote checking.
+
+Readers type with any case, accents, quote marks, stray punctuation and invisible characters;
+the knowledge base is written one way. Everything that compares text goes through here so both
+sides are folded the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_QUOTE_MARKS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u0060": "'",
+        "\u00b4": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
+_APOSTROPHES = "'\u2019\u2018\u02bc"
+_POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s\b")
+_NON_WORD = re.compile(r"[^\w]+|_+")
+_INVISIBLE = re.compile(r"[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+def straighten_quotes(text: str) -> str:
+    """Curly and typographic quote marks become ' and " (the only liberty a quote check takes)."""
+    return text.translate(_QUOTE_MARKS)
+
+
+def strip_invisible(text: str) -> str:
+    """Drop ANSI escapes, control, zero-width and bidi-override characters."""
+    return _INVISIBLE.sub(" ", _ANSI.sub(" ", text))
+
+
+def fold(text: str) -> str:
+    """Case-, accent-, quote- and punctuation-insensitive form: lowercase words separated by spaces."""
+    text = unicodedata.normalize("NFKC", strip_invisible(text))
+    text = _POSSESSIVE.sub("", straighten_quotes(text)).casefold()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def words(text: str) -> list[str]:
+    """The folded words of a text."""
+    return fold(text).split()
+
+
+def stem(word: str) -> str:
+    """A deliberately small English suffix stripper: plural and verb endings only.
+
+    Enough to let "bombarded"/"bombard" or "guarantees"/"guarantee" meet; anything
+    cleverer is left to alternate phrasings in the knowledge base.
+    """
+    if not word.isascii() or len(word) <= 4:
+        return word
+    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            if suffix == "s" and word.endswith("ss"):
+                return word
+            if suffix == "es" and not word.endswith(("sses", "shes", "ches", "xes", "zes")):
+                return word[:-1]
+            return word[: -len(suffix)] + replacement
+    return word
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2

@@ -1,0 +1,141 @@
+"""Builds the python-telegram-bot Application and runs it (long polling or webhook).
+
+Every handler is registered here, in one place, in the order python-telegram-bot tries them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+)
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.engine import Engine, EngineHolder
+from bot.tg import handlers
+from bot.tg.flood import FloodGuard
+from bot.tg.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+PRIVATE_COMMANDS = [
+    BotCommand("start", "What this bot is"),
+    BotCommand("topics", "Every question I can answer"),
+    BotCommand("ask", "Ask a question about the article"),
+    BotCommand("source", "The article I quote"),
+    BotCommand("help", "How to use me"),
+]
+GROUP_COMMANDS = [
+    BotCommand("ask", "Ask a question about the article"),
+    BotCommand("topics", "Every question I can answer"),
+    BotCommand("source", "The article I quote"),
+    BotCommand("help", "How to use me"),
+]
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+
+
+def build_application(settings: Settings, engine: Engine) -> Application:
+    """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+    builder = (
+        Application.builder()
+        .token(settings.require_token())
+        .defaults(
+            Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(True)
+        .post_init(on_startup)
+    )
+    if settings.base_url:
+        base = settings.base_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+    application = builder.build()
+    application.bot_data.update(
+        holder=EngineHolder(engine, settings.knowledge_dir),
+        flood=FloodGuard(settings.flood_limit_per_minute),
+        admins=settings.admin_user_ids,
+    )
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    """All handlers, in the order they are tried. Edited messages and channel posts are ignored."""
+    new_messages = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE & new_messages
+    groups = filters.ChatType.GROUPS & new_messages
+    application.add_handler(CommandHandler("start", handlers.start, filters=private))
+    application.add_handler(CommandHandler("help", handlers.help_command, filters=new_messages))
+    application.add_handler(CommandHandler("topics", handlers.topics, filters=new_messages))
+    application.add_handler(CommandHandler("source", handlers.source, filters=new_messages))
+    application.add_handler(CommandHandler("ask", handlers.ask, filters=new_messages))
+    application.add_handler(CommandHandler("reload", handlers.reload_knowledge, filters=new_messages))
+    application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
+    application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
+    application.add_handler(MessageHandler(private & ~filters.TEXT, handlers.private_non_text))
+    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_error_handler(handlers.on_error)
+
+
+async def on_startup(application: Application) -> None:
+    """Register the command menus and the SIGHUP reload (run_polling/run_webhook call this)."""
+    bot = application.bot
+    await bot.set_my_commands(PRIVATE_COMMANDS)
+    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+    holder: EngineHolder = application.bot_data["holder"]
+
+    def reload_on_hangup() -> None:
+        application.create_task(handlers.reload_engine(holder))
+
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_hangup)
+    except (NotImplementedError, RuntimeError, AttributeError):  # not on this platform or thread
+        log.debug("SIGHUP reload not available here")
+    log.info("Bot @%s is up with %d entries", bot.username, len(holder.engine.entries))
+
+
+def run_bot(settings: Settings, engine: Engine) -> int:
+    """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
+    configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
+    application = build_application(settings, engine)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    if settings.webhook_url:
+        path = urlsplit(settings.webhook_url).path.strip("/")
+        log.info("Starting webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+            stop_signals=stop_signals,
+            bootstrap_retries=5,
+        )
+    else:
+        log.info("Starting long polling")
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals, bootstrap_retries=5
+        )
+    log.info("Stopped cleanly")
+    return 0

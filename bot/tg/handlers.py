@@ -1,0 +1,332 @@
+"""Update handlers: each turns one kind of update into an engine call and a Telegram reply."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+
+from telegram import (
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
+from bot.loader import KnowledgeError
+from bot.render import render_html, source_line
+from bot.replies import Outcome, Reply
+from bot.tg import keyboards
+from bot.tg.flood import FloodGuard, Verdict
+
+log = logging.getLogger(__name__)
+
+INLINE_MAX_RESULTS = 10
+INLINE_PAGE = 10
+INLINE_CACHE_SECONDS = 300
+INLINE_DESCRIPTION_MAX = 150
+FLOOD_NOTICE = "You’re sending questions faster than anyone can read the answers. Please wait a minute."
+NOT_TEXT_HINT = (
+    "I only read text. Type a question about the article, or send /topics to see what I can answer."
+)
+STALE_BUTTON = "That button no longer works. Send /topics for the current questions."
+
+
+def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
+    """The engine serving right now; a handler takes it once, so a reload never mixes versions."""
+    holder: EngineHolder = context.bot_data["holder"]
+    return holder.engine
+
+
+def _sender_key(update: Update) -> int:
+    if update.effective_user:
+        return update.effective_user.id
+    if update.effective_message and update.effective_message.sender_chat:
+        return update.effective_message.sender_chat.id
+    return update.effective_chat.id if update.effective_chat else 0
+
+
+async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Flood control: True to go on; tells the sender once when they are over the limit."""
+    guard: FloodGuard = context.bot_data["flood"]
+    verdict = guard.check(_sender_key(update))
+    if verdict is Verdict.ALLOW:
+        return True
+    if verdict is Verdict.WARN:
+        log.info("Flood control engaged for update %s", update.update_id)
+        if update.callback_query:
+            await update.callback_query.answer(FLOOD_NOTICE, show_alert=True)
+        elif update.effective_message:
+            await _send(update.effective_message, html.escape(FLOOD_NOTICE))
+    elif update.callback_query:
+        await update.callback_query.answer()
+    return False
+
+
+async def _send(message: Message, text: str, reply: Reply | None = None, markup=None) -> None:
+    """Answer a message: in groups as a reply to it, in private as a plain message."""
+    if markup is None and reply is not None:
+        markup = keyboards.questions_keyboard(reply.suggestions)  # follow-ups or "did you mean"
+    in_group = message.chat.type != ChatType.PRIVATE
+    await message.reply_html(
+        text,
+        reply_markup=markup,
+        do_quote=message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False,
+    )
+
+
+async def answer_question(message: Message, question: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+    reply = engine_of(context).ask(question)
+    await _send(message, render_html(reply), reply)
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome, or the entry a deep link (t.me/<bot>?start=<entry-id>) points to."""
+    message = update.effective_message
+    engine = engine_of(context)
+    if context.args:
+        reply = engine.answer_entry(context.args[0])
+        if reply is not None:
+            await _send(message, render_html(reply), reply)
+            return
+    article = engine.kb.article
+    text = (
+        "Hello! I answer questions about one news story, with the story’s own words: "
+        f"<b>{html.escape(article.title)}</b> ({html.escape(article.outlet)}, "
+        f"{html.escape(article.published_text)}).\n\n"
+        "Ask me anything about it, for example “What did Peskov say about a breakthrough?”. "
+        "Every answer quotes the article and says who said it.\n\n"
+        "Try one of these, or send /topics to see everything I can answer:"
+    )
+    await _send(message, text, markup=keyboards.start_keyboard(engine.examples()))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    username = context.bot.username
+    text = (
+        "<b>How to use me</b>\n"
+        "• In this chat, just type a question about the article.\n"
+        f"• In a group: <code>/ask your question</code>, mention @{html.escape(username)} "
+        "with your question, or reply to one of my messages.\n"
+        f"• In any chat: type <code>@{html.escape(username)} your question</code> and pick an answer.\n\n"
+        "/topics lists every question I can answer; /source shows the article I quote."
+    )
+    await _send(update.effective_message, text)
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    entries = engine_of(context).entries
+    text = f"I can answer {len(entries)} questions about the article. Pick one:"
+    await _send(update.effective_message, text, markup=keyboards.topics_keyboard(entries, 0))
+
+
+async def source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    article = engine_of(context).kb.article
+    text = (
+        f"<b>{html.escape(article.title)}</b>\n{html.escape(article.outlet)}, "
+        f"{html.escape(article.published_text)}\n\n"
+        f"The story covers {html.escape(article.summary)}.\n\n"
+        "Every quote I give is the article’s exact words, with the speaker the article names."
+    )
+    await _send(update.effective_message, text)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask <question>, in private chats and groups."""
+    message = update.effective_message
+    if not await _allowed(update, context):
+        return
+    question = " ".join(context.args or [])
+    await answer_question(message, question, context)
+
+
+async def reload_knowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload: admins only; the old knowledge keeps serving if the new one is broken."""
+    message = update.effective_message
+    user = update.effective_user
+    if user is None or user.id not in context.bot_data["admins"]:
+        await _send(message, "Sorry, only the bot’s administrators can reload its knowledge.")
+        return
+    _, detail = await reload_engine(context.bot_data["holder"])
+    await _send(message, html.escape(detail[:3500]))
+
+
+async def reload_engine(holder: EngineHolder) -> tuple[bool, str]:
+    """Reload from disk off the event loop; report what happened in one sentence or list."""
+    try:
+        engine = await asyncio.to_thread(holder.reload)
+    except KnowledgeError as exc:
+        log.error("Reload refused, still serving the previous knowledge:\n%s", exc)
+        problems = "\n".join(f"• {p}" for p in exc.problems[:20])
+        return False, f"Reload failed; still serving the previous knowledge.\n{problems}"
+    log.info("Knowledge reloaded: %d entries", len(engine.entries))
+    return True, f"Reloaded: {len(engine.entries)} entries."
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+def _from_this_bot_inline(message: Message, bot_id: int) -> bool:
+    return message.via_bot is not None and message.via_bot.id == bot_id
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    if _from_this_bot_inline(message, context.bot.id) or not await _allowed(update, context):
+        return
+    await answer_question(message, message.text, context)
+
+
+def addressed_question(message: Message, bot_id: int, username: str) -> str | None:
+    """The question if a group message is meant for the bot (mention or reply), else None."""
+    if _from_this_bot_inline(message, bot_id):
+        return None
+    text = message.text or ""
+    mention = f"@{username}".casefold()
+    addressed = False
+    cuts = []
+    for entity in message.entities:
+        if entity.type == MessageEntity.MENTION and message.parse_entity(entity).casefold() == mention:
+            addressed = True
+            cuts.append(entity)
+        elif entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            addressed = True
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
+        addressed = True
+    if not addressed:
+        return None
+    for entity in sorted(cuts, key=lambda e: e.offset, reverse=True):
+        utf16 = text.encode("utf-16-le")
+        text = (utf16[: entity.offset * 2] + utf16[(entity.offset + entity.length) * 2 :]).decode("utf-16-le")
+    return text.strip(" ,:")
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Group chatter is ignored unless it mentions the bot or replies to it."""
+    message = update.effective_message
+    question = addressed_question(message, context.bot.id, context.bot.username)
+    if question is None or not await _allowed(update, context):
+        return
+    await answer_question(message, question, context)
+
+
+async def private_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if await _allowed(update, context):
+        await _send(update.effective_message, html.escape(NOT_TEXT_HINT))
+
+
+# -- buttons ----------------------------------------------------------------------------------
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Question buttons and topic pages; forged or stale data gets a polite acknowledgement."""
+    query = update.callback_query
+    if not await _allowed(update, context):
+        return
+    parsed = keyboards.parse_callback(query.data)
+    engine = engine_of(context)
+    message = query.message if isinstance(query.message, Message) else None
+    if parsed is None or message is None:
+        await query.answer(STALE_BUTTON)
+        return
+    kind, value = parsed
+    if kind == "topics":
+        if not value.isdigit() or int(value) >= keyboards.page_count(len(engine.entries)):
+            await query.answer(STALE_BUTTON)
+            return
+        await query.answer()
+        await query.edit_message_reply_markup(keyboards.topics_keyboard(engine.entries, int(value)))
+        return
+    reply = engine.answer_entry(value)
+    if reply is None:
+        await query.answer(STALE_BUTTON)
+        return
+    await query.answer()
+    await message.chat.send_message(
+        render_html(reply), reply_markup=keyboards.questions_keyboard(reply.suggestions)
+    )
+
+
+# -- inline mode ------------------------------------------------------------------------------
+
+
+def _article_result(engine: Engine, entry_id: str) -> InlineQueryResultArticle:
+    reply = engine.answer_entry(entry_id)
+    assert reply is not None and reply.entry is not None
+    description = reply.entry.answer
+    if len(description) > INLINE_DESCRIPTION_MAX:
+        description = description[: INLINE_DESCRIPTION_MAX - 1].rstrip() + "…"
+    return InlineQueryResultArticle(
+        id=entry_id,
+        title=reply.entry.question,
+        description=description,
+        input_message_content=InputTextMessageContent(render_html(reply)),
+    )
+
+
+def _not_covered_result(engine: Engine) -> InlineQueryResultArticle:
+    article = engine.kb.article
+    text = (
+        "The article doesn’t cover that. It is about "
+        f"{html.escape(article.summary)}.\n\n<i>{html.escape(source_line(article))}</i>"
+    )
+    return InlineQueryResultArticle(
+        id="not-covered",
+        title="The article doesn’t cover this",
+        description="Try other words, or ask the bot in a private chat",
+        input_message_content=InputTextMessageContent(text),
+    )
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@bot question: ranked answers; empty query: every question, page by page."""
+    query = update.inline_query
+    engine = engine_of(context)
+    text = query.query.strip()
+    if not text:
+        start = int(query.offset) if query.offset.isdigit() else 0
+        chunk = engine.entries[start : start + INLINE_PAGE]
+        more = start + INLINE_PAGE < len(engine.entries)
+        await query.answer(
+            [_article_result(engine, e.id) for e in chunk],
+            cache_time=INLINE_CACHE_SECONDS,
+            next_offset=str(start + INLINE_PAGE) if more else "",
+        )
+        return
+    reply = engine.ask(text)
+    ids: list[str] = []
+    if reply.outcome is Outcome.ANSWER and reply.entry:
+        ids.append(reply.entry.id)
+    if reply.outcome is not Outcome.DECLINE:
+        for candidate in engine.rank(text, INLINE_MAX_RESULTS):
+            if candidate.score >= SUGGEST_THRESHOLD and candidate.entry.id not in ids:
+                ids.append(candidate.entry.id)
+    results = [_article_result(engine, i) for i in ids[:INLINE_MAX_RESULTS]]
+    button = None
+    if not results:
+        results = [_not_covered_result(engine)]
+        button = InlineQueryResultsButton(text="Not covered. Ask me privately", start_parameter="inline")
+    await query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=button)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log once, with the update id and never the token (log records are redacted); keep serving."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    error = context.error
+    if isinstance(error, TelegramError):
+        log.warning("Telegram error on update %s: %s: %s", update_id, type(error).__name__, error)
+    else:
+        log.error("Update %s failed", update_id, exc_info=error)

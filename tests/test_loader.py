@@ -1,0 +1,451 @@
+"""The loader refuses a broken knowledge folder and says where: file, line and reason for each problem."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.loader import KnowledgeError, Problem, load_knowledge
+
+FAQ = "faq.yaml"
+PROBLEM_LINE = re.compile(r"^\s*(knowledge/[\w.-]+):(\d+): (.+)$", re.MULTILINE)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def locate(text: str, *path: str | int) -> tuple[yaml.Node | None, yaml.Node]:
+    """The (key node, value node) at a path like ("entries", 0, "quotes", 0, "text") of a YAML text."""
+    node = yaml.compose(text)
+    key = None
+    for step in path:
+        if isinstance(step, int):
+            key, node = None, node.value[step]
+        else:
+            key, node = next((k, v) for k, v in node.value if k.value == step)
+    return key, node
+
+
+def line_of(folder: Path, file: str, *path: str | int) -> int:
+    """1-based line of the key (or item) at `path` in a knowledge file."""
+    key, node = locate((folder / file).read_text(encoding="utf-8"), *path)
+    return (key or node).start_mark.line + 1
+
+
+def set_scalar(folder: Path, file: str, path: tuple[str | int, ...], value: str) -> int:
+    """Replace the scalar at `path` by `value` in place (other lines untouched); returns its key's line."""
+    target = folder / file
+    text = target.read_text(encoding="utf-8")
+    key, node = locate(text, *path)
+    assert isinstance(node, yaml.ScalarNode), f"test setup: {path} is not a scalar"
+    target.write_text(text[: node.start_mark.index] + json.dumps(value, ensure_ascii=False) + text[node.end_mark.index :])
+    return (key or node).start_mark.line + 1
+
+
+def edit_line(folder: Path, file: str, line: int, old: str | bytes, new: str | bytes) -> None:
+    """Replace `old` by `new` within one line (1-based) of a file, bytes-exact elsewhere."""
+    target = folder / file
+    lines = target.read_bytes().splitlines(keepends=True)
+    old_b, new_b = (x.encode() if isinstance(x, str) else x for x in (old, new))
+    assert old_b in lines[line - 1], f"test setup: {old_b!r} not on line {line} of {file}"
+    lines[line - 1] = lines[line - 1].replace(old_b, new_b, 1)
+    target.write_bytes(b"".join(lines))
+
+
+def replace_field(folder: Path, file: str, path: tuple[str | int, ...], new: str) -> int:
+    """Replace the whole `key: value` block at `path` (all its lines) by `new`; returns the key's line."""
+    target = folder / file
+    text = target.read_text(encoding="utf-8")
+    key, _ = locate(text, *path)
+    first, indent = key.start_mark.line, key.start_mark.column
+    lines = text.splitlines(keepends=True)
+    last = first + 1
+    while last < len(lines) and (
+        not lines[last].strip() or len(lines[last]) - len(lines[last].lstrip(" ")) > indent
+    ):
+        last += 1
+    target.write_text("".join(lines[:first]) + new + "".join(lines[last:]))
+    return first + 1
+
+
+def entries(folder: Path, file: str = FAQ) -> list[dict]:
+    return yaml.safe_load((folder / file).read_text(encoding="utf-8"))["entries"]
+
+
+def problems(folder: Path) -> list[Problem]:
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(folder)
+    found = caught.value.problems
+    assert found, "KnowledgeError without problems"
+    for problem in found:
+        assert problem.file.startswith("knowledge/") or problem.file == "knowledge", problem
+        assert isinstance(problem.line, int) and problem.line >= 0, problem
+        assert problem.reason.strip(), problem
+        assert str(problem) == f"{problem.file}:{problem.line}: {problem.reason}"
+    assert str(caught.value) == "\n".join(str(p) for p in found)
+    return found
+
+
+def problem(folder: Path, file: str, *words: str) -> Problem:
+    """The one problem reported for `file` whose reason mentions every word (case-insensitive)."""
+    found = problems(folder)
+    matching = [
+        p for p in found if p.file == f"knowledge/{file}" and all(w.lower() in p.reason.lower() for w in words)
+    ]
+    assert matching, f"no problem in knowledge/{file} mentioning {words}; got:\n" + "\n".join(map(str, found))
+    return matching[0]
+
+
+# -- the valid folder -------------------------------------------------------------------------------
+
+
+def test_valid_folder_loads(knowledge_dir: Path):
+    kb = load_knowledge(knowledge_dir)
+    ids = [e.id for e in kb.entries]
+    assert len(ids) >= 20
+    assert len(ids) == len(set(ids))
+    assert {"crimea-annexation", "talks-when"} <= set(ids)
+    for entry in kb.entries:
+        assert entry.quotes, entry.id
+        assert all(kb.entry(r) is not None for r in entry.related), entry.id
+    assert kb.article.outlet == "AFP"
+    assert kb.article.quotable_lines
+    assert "This video is no longer available." not in kb.article.quotable_lines
+
+
+def test_valid_copy_loads(broken_knowledge):
+    assert load_knowledge(broken_knowledge()).entries
+
+
+# -- YAML and encoding ------------------------------------------------------------------------------
+
+
+def test_yaml_syntax_error(broken_knowledge):
+    folder = broken_knowledge()
+    topic_line = line_of(folder, FAQ, "entries", 1, "topic")
+    edit_line(folder, FAQ, topic_line, "\n", ": with a colon\n")
+    found = problem(folder, FAQ, "YAML")
+    assert found.line == topic_line
+
+
+def test_yaml_tab_indentation(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, FAQ, "entries", 0, "topic")
+    edit_line(folder, FAQ, line, "    topic:", "\ttopic:")
+    assert problem(folder, FAQ, "YAML").line == line
+
+
+def test_non_utf8_bytes(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, FAQ, "entries", 2, "topic")
+    edit_line(folder, FAQ, line, b"\n", "caf\xe9\n".encode("latin-1"))
+    found = problem(folder, FAQ, "UTF-8")
+    assert found.line == line
+    assert "0xe9" in found.reason
+
+
+def test_non_utf8_article_text(broken_knowledge):
+    folder = broken_knowledge("article.txt", replace=(b"Istanbul", b"Istanb\xfcl"))
+    found = problem(folder, "article.yaml", "UTF-8")
+    assert found.line == line_of(folder, "article.yaml", "text_file")
+
+
+def test_duplicate_yaml_key(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, FAQ, "entries", 0, "topic")
+    edit_line(folder, FAQ, line, "\n", "\n    topic: Something else\n")
+    found = problem(folder, FAQ, "duplicate key", "topic")
+    assert found.line == line + 1
+
+
+# -- fields -----------------------------------------------------------------------------------------
+
+
+def test_missing_required_field(broken_knowledge):
+    folder = broken_knowledge()
+    entry_line = line_of(folder, FAQ, "entries", 1)
+    replace_field(folder, FAQ, ("entries", 1, "topic"), "")
+    assert "topic" not in entries(folder)[1]
+    found = problem(folder, FAQ, "missing field 'topic'")
+    assert found.line == entry_line
+
+
+def test_missing_multiline_field(broken_knowledge):
+    folder = broken_knowledge()
+    entry_line = line_of(folder, FAQ, "entries", 3)
+    replace_field(folder, FAQ, ("entries", 3, "answer"), "")
+    assert "answer" not in entries(folder)[3] and entries(folder)[3]["quotes"]
+    found = problem(folder, FAQ, "missing field 'answer'")
+    assert found.line == entry_line
+
+
+def test_unknown_field_typo(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, FAQ, "entries", 0, "alternates")
+    broken_knowledge(FAQ, replace=("    alternates:\n", "    alternate:\n"))
+    found = problem(folder, FAQ, "unknown field 'alternate'")
+    assert found.line == line
+    assert "alternates" in found.reason  # the known fields are listed, so the typo is obvious
+
+
+def test_unknown_field_in_speakers(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, "speakers.yaml", "speakers", 0, "mentions")
+    broken_knowledge("speakers.yaml", replace=("    mentions:", "    mentoins:"))
+    assert problem(folder, "speakers.yaml", "unknown field 'mentoins'").line == line
+
+
+def test_wrong_type_text_field(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, "speakers.yaml", "speakers", 0, "name")
+    name = yaml.safe_load((folder / "speakers.yaml").read_text(encoding="utf-8"))["speakers"][0]["name"]
+    broken_knowledge("speakers.yaml", replace=(f"name: {name}\n", f"name: [{name}]\n"))
+    found = problem(folder, "speakers.yaml", "'name'", "text")
+    assert found.line == line
+    assert "list" in found.reason
+
+
+def test_wrong_type_list_field(broken_knowledge):
+    folder = broken_knowledge()
+    line = replace_field(folder, FAQ, ("entries", 0, "quotes"), '    quotes: "just a string"\n')
+    assert entries(folder)[0]["quotes"] == "just a string"
+    found = problem(folder, FAQ, "'quotes'", "list")
+    assert found.line == line
+
+
+def test_wrong_type_date(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, "article.yaml", "published")
+    broken_knowledge("article.yaml", replace=("published: 2022-03-30", "published: last Wednesday"))
+    assert problem(folder, "article.yaml", "published").line == line
+
+
+def test_bad_entry_id(broken_knowledge):
+    folder = broken_knowledge()
+    line = set_scalar(folder, FAQ, ("entries", 0, "id"), "Kremlin Breakthrough!")
+    assert problem(folder, FAQ, "Kremlin Breakthrough!").line == line
+
+
+# -- identities and references ----------------------------------------------------------------------
+
+
+def test_duplicate_entry_id(broken_knowledge):
+    folder = broken_knowledge()
+    first = entries(folder)[0]["id"]
+    line = set_scalar(folder, FAQ, ("entries", 1, "id"), first)
+    found = problem(folder, FAQ, "duplicate id", first)
+    assert found.line == line
+
+
+def test_duplicate_entry_id_across_files(broken_knowledge):
+    folder = broken_knowledge()
+    entry = entries(folder)[0]
+    extra = "faq-more.yaml"
+    broken_knowledge(extra, write=yaml.safe_dump({"entries": [entry]}, allow_unicode=True, sort_keys=False))
+    found = [p for p in problems(folder) if "duplicate id" in p.reason and entry["id"] in p.reason]
+    assert len(found) == 1, found
+    reported, other = found[0].file, ({f"knowledge/{FAQ}", f"knowledge/{extra}"} - {found[0].file}).pop()
+    assert reported in {f"knowledge/{FAQ}", f"knowledge/{extra}"}
+    assert Path(other).name in found[0].reason  # says where the first one is
+    assert found[0].line == line_of(folder, Path(reported).name, "entries", 0, "id")
+
+
+def test_unknown_speaker_id(broken_knowledge):
+    folder = broken_knowledge()
+    line = set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "speaker"), "peskow")
+    found = problem(folder, FAQ, "unknown speaker", "peskow")
+    assert found.line == line
+
+
+def test_speaker_not_named_near_the_quote(broken_knowledge):
+    """A Peskov quote attributed to Nikolenko: the article names Nikolenko nowhere near those words."""
+    folder = broken_knowledge()
+    where = next(
+        (e, q)
+        for e, entry in enumerate(entries(folder))
+        for q, quote in enumerate(entry["quotes"])
+        if quote["speaker"] == "peskov"
+    )
+    line = set_scalar(folder, FAQ, ("entries", where[0], "quotes", where[1], "speaker"), "nikolenko")
+    found = problem(folder, FAQ, "Nikolenko")
+    assert found.line == line
+
+
+def test_speaker_the_article_never_names(broken_knowledge):
+    folder = broken_knowledge()
+    line = set_scalar(folder, "speakers.yaml", ("speakers", 0, "name"), "Dmitry Pesky")
+    found = problem(folder, "speakers.yaml", "never names", "Dmitry Pesky")
+    assert found.line == line
+
+
+def test_unknown_related_entry(broken_knowledge):
+    folder = broken_knowledge()
+    index = next(i for i, e in enumerate(entries(folder)) if e.get("related"))
+    line = set_scalar(folder, FAQ, ("entries", index, "related", 0), "no-such-entry")
+    found = problem(folder, FAQ, "related", "no-such-entry")
+    assert found.line == line
+
+
+def test_unknown_note(broken_knowledge):
+    folder = broken_knowledge()
+    index = next((i for i, e in enumerate(entries(folder)) if e.get("notes")), None)
+    if index is None:
+        pytest.skip("no entry lists notes")
+    line = set_scalar(folder, FAQ, ("entries", index, "notes", 0), "no-such-note")
+    found = problem(folder, FAQ, "unknown note", "no-such-note")
+    assert found.line == line
+
+
+# -- quotes against the article ---------------------------------------------------------------------
+
+
+def test_quote_not_verbatim(broken_knowledge):
+    """Change one word of a real quote: the loader must notice."""
+    folder = broken_knowledge()
+    quote = entries(folder)[0]["quotes"][0]["text"]
+    word = max(re.findall(r"[A-Za-z]{4,}", quote), key=len)
+    changed = quote.replace(word, "splendid", 1)
+    line = set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "text"), changed)
+    found = problem(folder, FAQ, "verbatim")
+    assert found.line == line
+    assert "splendid" in found.reason
+
+
+def test_quote_with_straightened_quote_marks_is_accepted(broken_knowledge):
+    """The one liberty: curly quote marks written straight."""
+    folder = broken_knowledge()
+    index, q, text = next(
+        (i, n, quote["text"])
+        for i, entry in enumerate(entries(folder))
+        for n, quote in enumerate(entry["quotes"])
+        if any(mark in quote["text"] for mark in "‘’“”")
+    )
+    straight = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'}))
+    set_scalar(folder, FAQ, ("entries", index, "quotes", q, "text"), straight)
+    assert load_knowledge(folder).entries
+
+
+@pytest.mark.parametrize(
+    "boilerplate",
+    ["This video is no longer available.", "Download our app and read this and other great stories"],
+)
+def test_quote_taken_from_boilerplate(broken_knowledge, boilerplate: str):
+    folder = broken_knowledge()
+    assert boilerplate in (folder / "article.txt").read_text(encoding="utf-8")
+    line = set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "text"), boilerplate)
+    assert problem(folder, FAQ, "verbatim").line == line
+
+
+def test_not_quotable_line_not_in_article(broken_knowledge):
+    folder = broken_knowledge()
+    meta = yaml.safe_load((folder / "article.yaml").read_text(encoding="utf-8"))
+    index = len(meta["not_quotable"]) - 1
+    line = set_scalar(folder, "article.yaml", ("not_quotable", index), "Download our app, please")
+    found = problem(folder, "article.yaml", "not_quotable")
+    assert found.line == line
+
+
+# -- missing files ----------------------------------------------------------------------------------
+
+
+def test_missing_article_text_file(broken_knowledge):
+    folder = broken_knowledge("article.txt", delete=True)
+    found = problem(folder, "article.yaml", "missing", "article.txt")
+    assert found.line == line_of(folder, "article.yaml", "text_file")
+
+
+def test_missing_faq_file(broken_knowledge):
+    folder = broken_knowledge()
+    for path in folder.glob("faq*.yaml"):
+        path.unlink()
+    found = problem(folder, FAQ, "missing")
+    assert found.line == 0  # the whole file: there is no line to point at
+
+
+@pytest.mark.parametrize("name", ["speakers.yaml", "notes.yaml", "vocabulary.yaml", "article.yaml"])
+def test_missing_other_files(broken_knowledge, name: str):
+    folder = broken_knowledge(name, delete=True)
+    problem(folder, name, "missing")
+
+
+def test_missing_folder(tmp_path: Path):
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(tmp_path / "nowhere")
+    assert "not found" in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once(broken_knowledge):
+    folder = broken_knowledge()
+    speaker_line = set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "speaker"), "peskow")
+    name_line = set_scalar(folder, "speakers.yaml", ("speakers", 0, "name"), "Dmitry Pesky")
+    found = {(p.file, p.line) for p in problems(folder)}
+    assert (f"knowledge/{FAQ}", speaker_line) in found
+    assert ("knowledge/speakers.yaml", name_line) in found
+
+
+# -- the command line on broken knowledge -----------------------------------------------------------
+
+
+def assert_reports(result, file: str, line: int, *words: str) -> None:
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode != 0, stderr
+    assert "Traceback" not in stderr and "Traceback" not in result.stdout.decode("utf-8", "replace")
+    reported = [(m[1], int(m[2]), m[3]) for m in PROBLEM_LINE.finditer(stderr)]
+    assert any(
+        f == f"knowledge/{file}" and n == line and all(w.lower() in r.lower() for w in words)
+        for f, n, r in reported
+    ), f"expected knowledge/{file}:{line}: …{words}… on stderr, got:\n{stderr}"
+
+
+def test_cli_check_valid(run_cli, knowledge_dir: Path):
+    result = run_cli("--knowledge", str(knowledge_dir), "check")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "OK" in result.stdout.decode()
+
+
+def test_cli_check_broken(run_cli, broken_knowledge):
+    folder = broken_knowledge()
+    line = set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "speaker"), "peskow")
+    result = run_cli("--knowledge", str(folder), "check")
+    assert_reports(result, FAQ, line, "unknown speaker")
+
+
+def test_cli_check_yaml_and_encoding_errors(run_cli, broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, "notes.yaml", "notes", 0, "id")
+    broken_knowledge("notes.yaml", replace=(b"  - id: ", b"  - id: \xff"))
+    assert_reports(run_cli("--knowledge", str(folder), "check"), "notes.yaml", line, "UTF-8")
+
+
+def test_cli_ask_broken(run_cli, broken_knowledge):
+    folder = broken_knowledge()
+    line = set_scalar(folder, FAQ, ("entries", 0, "related", 0), "no-such-entry")
+    result = run_cli("--knowledge", str(folder), "ask", "When were the talks held?")
+    assert_reports(result, FAQ, line, "no-such-entry")
+    assert result.stdout.strip() == b""
+    result = run_cli("--knowledge", str(folder), "ask", "--json", input="When were the talks held?\n")
+    assert_reports(result, FAQ, line, "no-such-entry")
+    assert result.stdout.strip() == b""
+
+
+def test_cli_missing_folder(run_cli, tmp_path: Path):
+    result = run_cli("--knowledge", str(tmp_path / "nowhere"), "check")
+    stderr = result.stderr.decode()
+    assert result.returncode != 0
+    assert "Traceback" not in stderr
+    assert "not found" in stderr
+
+
+def test_knowledge_dir_environment_variable(run_cli, broken_knowledge, knowledge_dir: Path):
+    folder = broken_knowledge()
+    line = set_scalar(folder, "speakers.yaml", ("speakers", 0, "name"), "Dmitry Pesky")
+    assert_reports(
+        run_cli("check", env={"KNOWLEDGE_DIR": str(folder)}), "speakers.yaml", line, "Dmitry Pesky"
+    )
+    # --knowledge wins over the environment
+    result = run_cli("--knowledge", str(knowledge_dir), "check", env={"KNOWLEDGE_DIR": str(folder)})
+    assert result.returncode == 0, result.stderr.decode()

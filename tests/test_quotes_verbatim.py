@@ -1,0 +1,113 @@
+"""Every quote is the article's own words, said by whom the FAQ says — checked without the loader.
+
+This reads the knowledge files with plain ``yaml.safe_load`` and re-implements the rule from the
+schema in the simplest possible way, so a bug in the loader's own check cannot hide a misquote.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+SEED_ARTICLE = Path(__file__).resolve().parent.parent.parent / "shared" / "seed" / "article.txt"
+CONTEXT_LINES = 3  # the speaker must be named in the quote's line or in this many lines before it
+
+# The only liberty a quote may take: curly quote marks written straight (or the other way round).
+QUOTE_MARKS = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"'})
+
+
+def straight(text: str) -> str:
+    return text.translate(QUOTE_MARKS)
+
+
+def load(name: str):
+    return yaml.safe_load((KNOWLEDGE / name).read_text(encoding="utf-8"))
+
+
+def article_lines() -> list[str]:
+    """The article's lines that may be quoted: not empty, not page boilerplate, in order."""
+    meta = load("article.yaml")
+    boilerplate = {line.strip() for line in meta.get("not_quotable") or []}
+    text = (KNOWLEDGE / meta["text_file"]).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and line.strip() not in boilerplate]
+
+
+def speakers() -> dict[str, dict]:
+    return {s["id"]: s for s in load("speakers.yaml")["speakers"]}
+
+
+def all_quotes() -> list[tuple[str, dict]]:
+    """(faq file, entry id, quote) for every quote of every entry in every faq*.yaml file."""
+    found = []
+    for path in sorted(KNOWLEDGE.glob("faq*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for entry in data["entries"]:
+            for number, quote in enumerate(entry["quotes"], 1):
+                found.append((f"{path.name}:{entry['id']}#{number}", quote))
+    return found
+
+
+def names(line: str, phrase: str) -> bool:
+    """Whether a line names someone by this phrase: whole words, any case, any quote marks."""
+    pattern = r"(?<!\w)" + re.escape(straight(phrase).casefold()) + r"(?!\w)"
+    return re.search(pattern, straight(line).casefold()) is not None
+
+
+QUOTES = all_quotes()
+
+
+def test_knowledge_has_quotes():
+    assert list(KNOWLEDGE.glob("faq*.yaml")), "no faq*.yaml in knowledge/"
+    assert len(QUOTES) >= 20, f"only {len(QUOTES)} quotes in the FAQ"
+
+
+@pytest.mark.parametrize(("where", "quote"), QUOTES, ids=[where for where, _ in QUOTES])
+def test_quote_is_verbatim_and_attributed(where: str, quote: dict):
+    lines = article_lines()
+    who = speakers()
+    text = quote["text"]
+    assert isinstance(text, str) and text.strip() == text and text, f"{where}: quote text {text!r}"
+    assert quote["speaker"] in who, f"{where}: unknown speaker {quote['speaker']!r}"
+    speaker = who[quote["speaker"]]
+    holders = [i for i, line in enumerate(lines) if straight(text) in straight(line)]
+    assert holders, f"{where}: not verbatim in any quotable article line: {text!r}"
+    if speaker.get("narrator"):
+        return  # the report's own voice: nobody is named as saying it
+    phrases = [speaker["name"], *(speaker.get("mentions") or [])]
+    attributed = [
+        i
+        for i in holders
+        if any(names(line, p) for line in lines[max(0, i - CONTEXT_LINES) : i + 1] for p in phrases)
+    ]
+    assert attributed, (
+        f"{where}: the article does not name {speaker['name']} (as any of {phrases}) in the line holding "
+        f"{text!r} or the {CONTEXT_LINES} lines before it: {[lines[i] for i in holders]}"
+    )
+
+
+def test_quote_channels_and_roles_are_the_articles_words():
+    """'told reporters', 'wrote on Twitter', roles: all things the article itself says."""
+    article = straight((KNOWLEDGE / load("article.yaml")["text_file"]).read_text(encoding="utf-8")).casefold()
+    who = speakers()
+    for where, quote in QUOTES:
+        role = quote.get("role") or who[quote["speaker"]].get("role")
+        if role:
+            assert straight(role).casefold() in article, f"{where}: role {role!r} is not in the article"
+
+
+def test_speakers_are_named_in_the_article():
+    text = (KNOWLEDGE / load("article.yaml")["text_file"]).read_text(encoding="utf-8")
+    for speaker in speakers().values():
+        for phrase in [speaker["name"], *(speaker.get("mentions") or [])]:
+            assert names(text, phrase), f"speaker {speaker['id']}: {phrase!r} is not in the article"
+
+
+def test_article_is_the_seed_byte_for_byte():
+    if not SEED_ARTICLE.is_file():
+        pytest.skip("no shared seed article next to the repository")
+    ours = KNOWLEDGE / load("article.yaml")["text_file"]
+    assert ours.read_bytes() == SEED_ARTICLE.read_bytes(), f"{ours.name} differs from the seed article"
