@@ -102,7 +102,7 @@ def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
         print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
         return EXIT_OK
     stdin = sys.stdin
-    stdin.reconfigure(encoding="utf-8", errors="replace", newline=None)  # type: ignore[attr-defined]
+    stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")  # type: ignore[attr-defined]
     for line in stdin:
         reply = engine.ask(line.rstrip("\r\n"))
         sys.stdout.write(json.dumps(reply_to_dict(reply), ensure_ascii=False) + "\n")
@@ -112,6 +112,7 @@ def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
 
 def _chat(settings: Settings) -> int:
     engine = Engine.load(settings.knowledge_dir)
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
     article = engine.kb.article
     print(f"Ask me about “{article.title}” ({article.outlet}, {article.published_text}).")
     print("Type a question, a number to pick a suggestion, /topics for every question, or /quit.")

@@ -12,9 +12,9 @@ from bot.replies import Outcome, Reply
 from bot.textnorm import fold, strip_invisible
 
 # Calibrated on tests/questions.yaml with `python -m bot eval` (see README, "Matching").
-ANSWER_THRESHOLD = 62.0  # at or above: confident enough to answer
-SUGGEST_THRESHOLD = 45.0  # at or above: worth offering as "did you mean"
-ANSWER_MARGIN = 8.0  # the best must lead the runner-up by this much to answer outright
+ANSWER_THRESHOLD = 52.0  # at or above: confident enough to answer
+SUGGEST_THRESHOLD = 38.0  # at or above: worth offering as "did you mean"
+ANSWER_MARGIN = 2.0  # a near-tie between two entries is a question, not an answer
 SUGGEST_WINDOW = 20.0  # "did you mean" offers entries within this distance of the best
 MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 1000  # longer input is cut before matching and echoing
@@ -44,10 +44,17 @@ class Engine:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        candidates = self.matcher.rank(cleaned)
+        candidates, unknown = self.matcher.match(cleaned)
         best = candidates[0] if candidates else None
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best and best.score >= ANSWER_THRESHOLD and best.score - runner_up >= ANSWER_MARGIN:
+        # Answer outright only when every content word is understood: a word the knowledge base
+        # has never seen ("Zelensky", "casualties") may be exactly what the question is about.
+        if (
+            best
+            and not unknown
+            and best.score >= ANSWER_THRESHOLD
+            and best.score - runner_up >= ANSWER_MARGIN
+        ):
             return self._answer(best.entry, cleaned, best.score)
         close = [
             c

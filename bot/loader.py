@@ -159,13 +159,10 @@ class _ArticleIndex:
         self.straight_lines = [straighten_quotes(line) for line in article.quotable_lines]
         self.folded_all = fold(article.text)
 
-    def quote_line(self, quote: str) -> int | None:
-        """Index of the quotable line that holds the quote verbatim (quote marks aside)."""
+    def quote_lines(self, quote: str) -> list[int]:
+        """Indexes of the quotable lines that hold the quote verbatim (quote marks aside)."""
         needle = straighten_quotes(quote)
-        for index, line in enumerate(self.straight_lines):
-            if needle in line:
-                return index
-        return None
+        return [index for index, line in enumerate(self.straight_lines) if needle in line]
 
     def names(self, phrase: str) -> bool:
         folded = fold(phrase)
@@ -294,7 +291,7 @@ def _load_notes(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Note]
             reader.problem(data.line_of("id"), f"note '{note_id}': duplicate id")
             continue
         for trigger, line in triggers:
-            if index and index.quote_line(trigger) is None:
+            if index and not index.quote_lines(trigger):
                 reader.problem(line, f"note '{note_id}': trigger {trigger!r} is not in the article")
         notes[note_id] = Note(note_id, text, tuple(t for t, _ in triggers))
     return notes
@@ -432,11 +429,11 @@ def _load_quotes(
         if text is None or speaker is None or channel is None:
             continue
         if index:
-            line_index = index.quote_line(text)
-            if line_index is None:
+            found = index.quote_lines(text)
+            if not found:
                 reader.problem(quote.line_of("text"), f"{qwhat}: not verbatim in the article: {text!r}")
                 continue
-            if not speaker.narrator and not index.names_near(speaker.mentions, line_index):
+            if not speaker.narrator and not any(index.names_near(speaker.mentions, i) for i in found):
                 reader.problem(
                     quote.line_of("speaker"),
                     f"{qwhat}: the article does not name {speaker.name} near these words",

@@ -64,9 +64,10 @@ class Matcher:
         equivalents = dict(kb.vocabulary.variants)
         for speaker in kb.speakers.values():
             # Every way of naming a person folds to one token: first names and scripts don't matter.
-            surname = fold(speaker.name).split()[-1]
+            person = len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
+            canonical = fold(speaker.name).split()[-1] if person else fold(speaker.name)
             for name in (speaker.name, *speaker.aliases):
-                equivalents.setdefault(fold(name), surname)
+                equivalents.setdefault(fold(name), canonical)
         # Keyed by stemmed words, so "shelled", "shelling" and "shells" all find "shell".
         self.variants = {_stems(k): _stems(v) for k, v in equivalents.items() if _stems(k) != _stems(v)}
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
@@ -152,10 +153,15 @@ class Matcher:
 
     def rank(self, question: str, limit: int = 5) -> list[Candidate]:
         """Entries ordered by score (0-100), best first, at most one candidate per entry."""
+        return self.match(question, limit)[0]
+
+    def match(self, question: str, limit: int = 5) -> tuple[list[Candidate], list[str]]:
+        """Ranked candidates, and the question's content words the knowledge base has never seen."""
         tokens = self.analyse(question)
+        unknown = [token for token, _, _ in tokens if token not in self.idf]
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return []
+            return [], unknown
         covered: dict[int, float] = defaultdict(float)
         shared: dict[int, float] = defaultdict(float)
         for token, weight, sure in tokens:
@@ -163,13 +169,19 @@ class Matcher:
                 covered[phrase_index] += weight * sure
                 shared[phrase_index] += weight
         best: dict[int, tuple[float, int]] = {}
+        support: dict[int, float] = defaultdict(float)
         for phrase_index, cover in covered.items():
             phrase = self.phrases[phrase_index]
             recall = cover / total
             precision = min(1.0, shared[phrase_index] / phrase.weight)
             score = 100.0 * phrase.factor * recall**RECALL_EXPONENT * precision**PRECISION_EXPONENT
+            support[phrase.entry_index] += score
             current = best.get(phrase.entry_index)
             if current is None or score > current[0]:
                 best[phrase.entry_index] = (score, phrase_index)
-        ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
-        return [Candidate(self.entries[e], round(s, 2), self.phrases[p].text) for e, (s, p) in ranked]
+        # Equal best scores (a quote two entries share) are settled by how many phrasings agree.
+        ranked = sorted(best.items(), key=lambda item: (-round(item[1][0], 2), -support[item[0]], item[0]))
+        candidates = [
+            Candidate(self.entries[e], round(s, 2), self.phrases[p].text) for e, (s, p) in ranked[:limit]
+        ]
+        return candidates, unknown

@@ -39,27 +39,32 @@ def source_line(article: Article) -> str:
 # -- HTML ------------------------------------------------------------------------------------
 
 
+# Blocks of an answer card, by how willingly they are given up when a card is too long.
+KEEP, FIRST_QUOTE, NOTE, MORE_QUOTES = 0, 1, 1, 2
+
+
 def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
     """Telegram HTML for a reply; never longer than `limit` as Telegram counts it."""
     if reply.outcome is Outcome.ANSWER and reply.entry:
         blocks = _answer_html(reply.entry, reply)
     elif reply.outcome is Outcome.CLARIFY:
         blocks = [
-            "I’m not sure which question you mean. Did you mean:",
-            "\n".join(f"{n}. {esc(e.question)}" for n, e in enumerate(reply.suggestions, 1)),
+            (KEEP, "I’m not sure which question you mean. Did you mean:"),
+            (KEEP, "\n".join(f"{n}. {esc(e.question)}" for n, e in enumerate(reply.suggestions, 1))),
         ]
     else:
-        blocks = [_decline_html(reply)]
+        blocks = [(KEEP, _decline_html(reply))]
     return _fit(blocks, limit)
 
 
-def _answer_html(entry: Entry, reply: Reply) -> list[str]:
-    blocks = [f"<b>{esc(entry.question)}</b>", esc(entry.answer)]
-    for quote in entry.quotes:
-        blocks.append(f"<blockquote>“{esc(quote.text)}”</blockquote>\n— <i>{esc(attribution(quote))}</i>")
+def _answer_html(entry: Entry, reply: Reply) -> list[tuple[int, str]]:
+    blocks = [(KEEP, f"<b>{esc(entry.question)}</b>"), (KEEP, esc(entry.answer))]
+    for position, quote in enumerate(entry.quotes):
+        text = f"<blockquote>“{esc(quote.text)}”</blockquote>\n— <i>{esc(attribution(quote))}</i>"
+        blocks.append((FIRST_QUOTE if position == 0 else MORE_QUOTES, text))
     for note in reply.notes:
-        blocks.append(f"<b>Editor’s note:</b> {esc(note.text)}")
-    blocks.append(f"<i>{esc(source_line(reply.article))}</i>")
+        blocks.append((NOTE, f"<b>Editor’s note:</b> {esc(note.text)}"))
+    blocks.append((KEEP, f"<i>{esc(source_line(reply.article))}</i>"))
     return blocks
 
 
@@ -77,13 +82,19 @@ def _decline_html(reply: Reply) -> str:
     return f"{opening} {scope}\n\nYou could ask, for example:\n{examples}"
 
 
-def _fit(blocks: list[str], limit: int) -> str:
-    """Join blocks, dropping whole blocks from the middle (keeping the source) until it fits."""
-    while len(blocks) > 2 and visible_length("\n\n".join(blocks)) > limit:
-        del blocks[-2]
-    text = "\n\n".join(blocks)
+def _fit(blocks: list[tuple[int, str]], limit: int) -> str:
+    """Join blocks; if too long, give up the most expendable blocks last-first, then cut text."""
+    blocks = list(blocks)
+    while visible_length("\n\n".join(b for _, b in blocks)) > limit:
+        expendable = max(priority for priority, _ in blocks)
+        if expendable == KEEP:
+            break
+        last = max(i for i, (priority, _) in enumerate(blocks) if priority == expendable)
+        del blocks[last]
+    text = "\n\n".join(b for _, b in blocks)
     if visible_length(text) <= limit:
         return text
+    # Even the essentials are too long (an absurd entry): send them as plain, escaped, cut text.
     plain = html.unescape(_TAG.sub("", text))
     while utf16_len(plain) > limit - 1:
         plain = plain[: max(0, len(plain) - max(1, utf16_len(plain) - limit + 1))]

@@ -31,7 +31,8 @@ _QUOTE_MARKS = str.maketrans(
 _APOSTROPHES = "'\u2019\u2018\u02bc"
 _POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s\b")
 _NON_WORD = re.compile(r"[^\w]+|_+")
-_INVISIBLE = re.compile(r"[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
+_ZERO_WIDTH = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
@@ -41,8 +42,8 @@ def straighten_quotes(text: str) -> str:
 
 
 def strip_invisible(text: str) -> str:
-    """Drop ANSI escapes, control, zero-width and bidi-override characters."""
-    return _INVISIBLE.sub(" ", _ANSI.sub(" ", text))
+    """Drop zero-width and bidi characters (they hide inside words); ANSI escapes and controls become spaces."""
+    return _CONTROL.sub(" ", _ANSI.sub(" ", _ZERO_WIDTH.sub("", text)))
 
 
 def fold(text: str) -> str:

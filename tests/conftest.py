@@ -93,7 +93,6 @@ def _cli_env(**overrides: str | None) -> dict[str, str]:
         if k not in {"KNOWLEDGE_DIR", "TELEGRAM_BOT_TOKEN", "WEBHOOK_URL", "PYTHONSTARTUP"}
     }
     env["PYTHONPATH"] = str(REPO_ROOT)
-    env["PYTHONIOENCODING"] = "utf-8"
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

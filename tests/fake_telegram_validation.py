@@ -1,10 +1,13 @@
-"""Telegram-like parsing and validation used by the fake Bot API server in ``fake_telegram``.
+"""Telegram's rules for the fake Bot API server in ``fake_telegram``: request decoding, HTML
+parsing, validation of texts, keyboards, inline results and commands, and Telegram's error texts.
 
 The HTML parser follows TDLib's ``parse_html`` (the code behind the Bot API's ``parse_mode=HTML``):
 same tag set, same attribute rules, same error descriptions and byte offsets, UTF-16 entity
-offsets.  Two checks are *stricter* than Telegram and are flagged as such in their descriptions:
-a bare ``&`` that starts no valid entity (Telegram keeps it literally; switch off with
-``strict_ampersand=False``) and a blockquote nested in a blockquote.
+offsets, whitespace trimmed around the text.  A few checks are *stricter* than Telegram, and their
+descriptions say so: a bare ``&`` that starts no entity (Telegram keeps it literally; switch off
+with ``strict_ampersand=False``), a blockquote nested in a blockquote, an inline button with an
+empty text or with several actions, a button URL without an http(s)/tg scheme.  Markdown parse
+modes are accepted but not parsed.
 """
 
 from __future__ import annotations
@@ -22,37 +25,146 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_RESULTS = 50
 MAX_CALLBACK_ANSWER_UTF16 = 200
 
+ANONYMOUS_ADMIN: dict[str, Any] = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+CHANNEL_BOT: dict[str, Any] = {
+    "id": 136817688,
+    "is_bot": True,
+    "first_name": "Channel",
+    "username": "Channel_Bot",
+}
+CONFLICT_GET_UPDATES = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+)
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
+    "webhook first"
+)
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same as "
+    "a current content and reply markup of the message"
+)
+DEFAULT_EXCLUDED_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden: bot was blocked by the user",
+    404: "Not Found",
+    409: "Conflict",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+COMMAND_SCOPES = {
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+}
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 _CANT_PARSE = "Bad Request: can't parse entities: "
 _BUTTON = "Bad Request: can't parse inline keyboard button: "
 
-_ALLOWED_TAGS = frozenset([
-    "a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "tg-emoji", "pre", "code", "blockquote",
-])
+_ALLOWED_TAGS = frozenset(
+    [
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "tg-emoji",
+        "pre",
+        "code",
+        "blockquote",
+    ]
+)
 _SIMPLE_TYPES = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
-    "del": "strikethrough", "span": "spoiler", "tg-spoiler": "spoiler",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
 }
 # TDLib's MessageEntity::get_type_priority (lower sorts first when offset and length tie).
 _PRIORITY = {
-    "blockquote": 0, "expandable_blockquote": 0, "pre": 11, "code": 20, "text_link": 49,
-    "bold": 90, "italic": 91, "underline": 92, "strikethrough": 93, "spoiler": 94,
+    "blockquote": 0,
+    "expandable_blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
     "custom_emoji": 99,
 }
 _SPACES = " \t\r\n\v\0"
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _BUTTON_ACTIONS = (
-    "url", "callback_data", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "web_app", "login_url", "copy_text", "callback_game",
+    "url",
+    "callback_data",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "web_app",
+    "login_url",
+    "copy_text",
+    "callback_game",
     "pay",
 )
-_COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
-_INLINE_RESULT_TYPES = frozenset([
-    "article", "photo", "gif", "mpeg4_gif", "video", "audio", "voice", "document", "location",
-    "venue", "contact", "game", "sticker",
-])
+_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
+_INLINE_RESULT_TYPES = frozenset(
+    [
+        "article",
+        "photo",
+        "gif",
+        "mpeg4_gif",
+        "video",
+        "audio",
+        "voice",
+        "document",
+        "location",
+        "venue",
+        "contact",
+        "game",
+        "sticker",
+    ]
+)
 
 
 class ApiError(Exception):
@@ -288,8 +400,7 @@ def _close_tag(st: _HtmlState, begin: int) -> int:
     opened = st.stack[-1]
     if end_name and end_name != opened.tag:
         raise st.fail(
-            f'Unmatched end tag at byte offset {offset}, expected "</{opened.tag}>", '
-            f'found "</{end_name}>"'
+            f'Unmatched end tag at byte offset {offset}, expected "</{opened.tag}>", found "</{end_name}>"'
         )
     st.stack.pop()
     if st.utf16 > opened.utf16_start:
@@ -347,15 +458,16 @@ def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str
 
 
 def prepare_text(
-    text: Any,
-    parse_mode: Any = None,
-    entities: Any = None,
-    strict_ampersand: bool = True,
-    too_long: str = "message is too long",
-    empty: str = "message text is empty",
-    max_len: int = MAX_TEXT_UTF16,
+    params: dict[str, Any], key: str = "text", strict_ampersand: bool = True
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Validate a message text like sendMessage; return (plain text, entities)."""
+    """Validate ``params[key]`` (text, caption or message_text) with its parse_mode and entities
+    like Telegram; return (plain text, entities)."""
+    text, parse_mode = params.get(key), params.get("parse_mode")
+    entities = params.get("caption_entities" if key == "caption" else "entities")
+    empty = {"text": "message text is empty", "message_text": "MESSAGE_EMPTY"}.get(key, "")
+    too_long, max_len = (
+        ("message caption is too long", 1024) if key == "caption" else ("message is too long", MAX_TEXT_UTF16)
+    )
     if text is None or text == "":
         raise bad_request(empty)
     text = str(text)
@@ -369,6 +481,8 @@ def prepare_text(
     else:
         raise bad_request("unsupported parse_mode")
     plain, parsed = _trim(plain, parsed)
+    if not plain and key == "caption":
+        return "", []  # a caption may end up empty: the message simply has none
     if not plain:
         raise bad_request(empty)
     if utf16_len(plain) > max_len:
@@ -379,6 +493,8 @@ def prepare_text(
 def validate_url(url: str, what: str = "inline keyboard button URL") -> None:
     """Buttons accept only http(s) and tg URLs (the fake insists on an explicit scheme)."""
     parts = urlsplit(url)
+    if not parts.scheme:
+        raise bad_request(f"{what} '{url}' is invalid: no http(s) or tg scheme (strict check)")
     if parts.scheme.lower() not in ("http", "https", "tg"):
         raise bad_request(f"{what} '{url}' is invalid: Unsupported URL protocol")
     if parts.scheme.lower() != "tg" and not parts.hostname:
@@ -393,7 +509,7 @@ def validate_reply_markup(markup: Any) -> None:
         return
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard: Field \"inline_keyboard\" must be an Array")
+        raise bad_request('can\'t parse inline keyboard: Field "inline_keyboard" must be an Array')
     if sum(len(row) for row in rows) > 100 or any(len(row) > 8 for row in rows):
         raise bad_request("REPLY_MARKUP_TOO_LONG")
     for row in rows:
@@ -419,7 +535,7 @@ def _validate_button(button: Any) -> None:
         raise ApiError(400, _BUTTON + "Text buttons are unallowed in the inline keyboard")
     if len(actions) > 1:
         raise ApiError(
-            400, _BUTTON + f"exactly one of the optional fields must be used, got {actions}"
+            400, _BUTTON + f"exactly one of the optional fields must be used, got {actions} (strict check)"
         )
     if "callback_data" in actions:
         data = button["callback_data"]
@@ -429,9 +545,7 @@ def _validate_button(button: Any) -> None:
         validate_url(str(button["url"]))
 
 
-def validate_inline_results(
-    results: Any, next_offset: Any, strict_ampersand: bool = True
-) -> None:
+def validate_inline_results(results: Any, next_offset: Any, strict_ampersand: bool = True) -> None:
     """Validate answerInlineQuery's results and next_offset."""
     if isinstance(results, str):
         try:
@@ -439,7 +553,7 @@ def validate_inline_results(
         except ValueError:
             raise bad_request("can't parse JSON encoded inline query results") from None
     if not isinstance(results, list):
-        raise bad_request("Field \"results\" must be an Array")
+        raise bad_request('Field "results" must be an Array')
     if len(results) > MAX_INLINE_RESULTS:
         raise bad_request("RESULTS_TOO_MUCH")
     if next_offset is not None and len(str(next_offset).encode()) > 64:
@@ -462,13 +576,10 @@ def validate_inline_results(
         if rtype == "article":
             for key in ("title", "input_message_content"):
                 if not result.get(key):
-                    raise bad_request(f'can\'t parse inline query result: Can\'t find field "{key}"')
+                    raise bad_request(f"can't parse inline query result: Can't find field \"{key}\"")
         content = result.get("input_message_content")
         if isinstance(content, dict) and "message_text" in content:
-            prepare_text(
-                content["message_text"], content.get("parse_mode"), content.get("entities"),
-                strict_ampersand, empty="MESSAGE_EMPTY",
-            )
+            prepare_text(content, "message_text", strict_ampersand)
 
 
 def validate_commands(commands: Any) -> list[dict[str, str]]:
@@ -482,7 +593,7 @@ def validate_commands(commands: Any) -> list[dict[str, str]]:
         if not isinstance(item, dict):
             raise bad_request("can't parse BotCommand: BotCommand must be an Object")
         command, description = str(item.get("command", "")), str(item.get("description", ""))
-        if not _COMMAND_RE.match(command):
+        if not _COMMAND_RE.fullmatch(command):
             raise bad_request("BOT_COMMAND_INVALID")
         if not 1 <= len(description.strip()) <= 256 or len(description) > 256:
             raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
@@ -501,22 +612,46 @@ def auto_entities(text: str) -> list[dict[str, Any]]:
     entities = []
     for match in _AUTO_ENTITY_RE.finditer(text):
         kind = "bot_command" if match.group().startswith("/") else "mention"
-        entities.append({
-            "type": kind,
-            "offset": utf16_len(text[: match.start()]),
-            "length": utf16_len(match.group()),
-        })
+        entities.append(
+            {
+                "type": kind,
+                "offset": utf16_len(text[: match.start()]),
+                "length": utf16_len(match.group()),
+            }
+        )
     return entities
 
 
 _JSON_FIELDS = {
-    "reply_markup", "reply_parameters", "link_preview_options", "entities", "caption_entities",
-    "results", "commands", "scope", "allowed_updates", "button", "media", "message_ids",
-    "input_message_content", "permissions", "reaction",
+    "reply_markup",
+    "reply_parameters",
+    "link_preview_options",
+    "entities",
+    "caption_entities",
+    "results",
+    "commands",
+    "scope",
+    "allowed_updates",
+    "button",
+    "media",
+    "message_ids",
+    "input_message_content",
+    "permissions",
+    "reaction",
 }
 _INT_FIELDS = {
-    "chat_id", "from_chat_id", "message_id", "offset", "limit", "timeout", "cache_time",
-    "reply_to_message_id", "user_id", "message_thread_id", "max_connections", "until_date",
+    "chat_id",
+    "from_chat_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "cache_time",
+    "reply_to_message_id",
+    "user_id",
+    "message_thread_id",
+    "max_connections",
+    "until_date",
 }
 _BOOL_PREFIXES = ("is_", "disable_", "allow_", "has_", "protect_", "show_", "drop_", "only_")
 
@@ -565,3 +700,28 @@ def _coerce(key: str, value: Any) -> Any:
     if key.startswith(_BOOL_PREFIXES) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return value
+
+
+def command_scope_key(params: dict[str, Any]) -> str:
+    """Storage key of a BotCommandScope (+ language_code): "default", "chat:42", "default/ru" ..."""
+    scope = params.get("scope") or {"type": "default"}
+    if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
+        raise bad_request("can't parse BotCommandScope")
+    key = scope["type"] + "".join(f":{scope[k]}" for k in ("chat_id", "user_id") if k in scope)
+    return f"{key}/{params['language_code']}" if params.get("language_code") else key
+
+
+def update_allowed(update: dict[str, Any], allowed: set[str] | None) -> bool:
+    """Whether getUpdates' allowed_updates (None: the default set) lets ``update`` through."""
+    kind = next((key for key in update if key != "update_id"), "")
+    return kind in allowed if allowed else kind not in DEFAULT_EXCLUDED_UPDATES
+
+
+def error_response(
+    status: int, description: str, parameters: dict[str, Any] | None = None
+) -> tuple[int, bytes]:
+    """(HTTP status, body) of a Bot API error response."""
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return status, json.dumps(body).encode()

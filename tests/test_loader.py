@@ -42,7 +42,9 @@ def set_scalar(folder: Path, file: str, path: tuple[str | int, ...], value: str)
     text = target.read_text(encoding="utf-8")
     key, node = locate(text, *path)
     assert isinstance(node, yaml.ScalarNode), f"test setup: {path} is not a scalar"
-    target.write_text(text[: node.start_mark.index] + json.dumps(value, ensure_ascii=False) + text[node.end_mark.index :])
+    target.write_text(
+        text[: node.start_mark.index] + json.dumps(value, ensure_ascii=False) + text[node.end_mark.index :]
+    )
     return (key or node).start_mark.line + 1
 
 
@@ -94,7 +96,9 @@ def problem(folder: Path, file: str, *words: str) -> Problem:
     """The one problem reported for `file` whose reason mentions every word (case-insensitive)."""
     found = problems(folder)
     matching = [
-        p for p in found if p.file == f"knowledge/{file}" and all(w.lower() in p.reason.lower() for w in words)
+        p
+        for p in found
+        if p.file == f"knowledge/{file}" and all(w.lower() in p.reason.lower() for w in words)
     ]
     assert matching, f"no problem in knowledge/{file} mentioning {words}; got:\n" + "\n".join(map(str, found))
     return matching[0]

@@ -1,0 +1,333 @@
+"""How questions are understood: normalisation, spelling variants, typos, and when the bot says no.
+
+Assertions are about behaviour (which entry, answer/clarify/decline), never about exact scores.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine import MAX_QUESTION_CHARS, Engine
+from bot.replies import Outcome, Reply
+from bot.textnorm import fold, stem, straighten_quotes, strip_invisible
+
+QUESTIONS = Path(__file__).resolve().parent / "questions.yaml"
+
+
+def outcome_of(reply: Reply) -> tuple[str, str | None, tuple[str, ...]]:
+    """What a reader sees: answered entry, or the offered suggestions."""
+    return (
+        str(reply.outcome),
+        reply.entry.id if reply.entry else None,
+        tuple(e.id for e in reply.suggestions),
+    )
+
+
+# -- normalisation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("WHO Is PESKOV", "who is peskov"),
+        ("Who is Peskov?!", "who is peskov"),
+        ("Médinsky, Türkiye, Chernihív", "medinsky turkiye chernihiv"),
+        ("“promising”", "promising"),
+        ("‘promising’", "promising"),
+        ("Peskov’s job", "peskov job"),
+        ("Peskov's job", "peskov job"),
+        ("\x1b[31mPeskov\x1b[0m", "peskov"),
+        ("\x1b[1;32mWho\x1b[0m is Peskov", "who is peskov"),
+        ("Who\tis\nPeskov", "who is peskov"),
+        ("\u200bPeskov\u200b", "peskov"),
+        ("\ufeffPeskov", "peskov"),
+        ("\u202ePeskov\u202c", "peskov"),
+        ("ＰＥＳＫＯＶ", "peskov"),  # fullwidth letters
+        ("Песков", "песков"),
+        ("", ""),
+        ("?!…", ""),
+    ],
+)
+def test_fold(raw: str, folded: str):
+    assert fold(raw) == folded
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff"])
+def test_invisible_characters_inside_a_word_do_not_split_it(invisible: str):
+    """Zero-width spaces and soft hyphens arrive inside words when text is pasted from web pages."""
+    assert fold(f"Pes{invisible}kov") == "peskov"
+    assert fold(f"nego{invisible}tiations") == "negotiations"
+
+
+def test_straighten_quotes_changes_quote_marks_only():
+    assert straighten_quotes("“We” ‘can’ «x» don’t") == '"We" \'can\' "x" don\'t'
+    assert straighten_quotes("Kyiv — Moscow… é") == "Kyiv — Moscow… é"
+
+
+def test_strip_invisible_removes_escapes_and_controls():
+    cleaned = strip_invisible("\x1b[31mred\x1b[0m\x00nul\x07bell")
+    assert "\x1b" not in cleaned and "\x00" not in cleaned and "\x07" not in cleaned
+    assert cleaned.split() == ["red", "nul", "bell"]
+
+
+def test_stem_meets_inflections():
+    assert stem("bombarded") == stem("bombard")
+    assert stem("guarantees") == stem("guarantee")
+    assert stem("talks") == stem("talk") or len("talk") <= 4  # short words are left alone
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "who is peskov",
+        "WHO IS PESKOV???",
+        "Who is “Peskov”?",
+        "  who   is\tpeskov  ",
+        "Who is Péskov?",
+        "\x1b[1mWho is Peskov?\x1b[0m",
+        "\u200bWho is Peskov?\u200b",
+    ],
+)
+def test_normalised_questions_get_the_same_reply(engine: Engine, variant: str):
+    assert outcome_of(engine.ask(variant)) == outcome_of(engine.ask("Who is Peskov?"))
+    assert engine.ask(variant).entry is not None
+
+
+def test_zero_width_inside_a_name_still_matches(engine: Engine):
+    assert engine.ask("Who is Pes\u200bkov?").entry == engine.ask("Who is Peskov?").entry
+
+
+# -- spelling variants, scripts and typos ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (
+            "Is Russia reducing military activity near Kiev?",
+            "Is Russia reducing military activity near Kyiv?",
+        ),
+        ("Russian military activity around Киев", "Russian military activity around Kyiv"),
+        ("Was Chernihiv bombarded?", "Was Chernigiv bombarded?"),
+        ("Was Chernigov bombarded?", "Was Chernigiv bombarded?"),
+        ("What is Russia's position on the Donbass?", "What is Russia's position on the Donbas?"),
+        ("What did the defense official say?", "What did the defence official say?"),
+        ("Why was Lavrow in China?", "Why was Lavrov in China?"),
+        ("Where were the talks, Istambul?", "Where were the talks, Istanbul?"),
+    ],
+)
+def test_spelling_variants_are_the_same_question(engine: Engine, one: str, other: str):
+    assert outcome_of(engine.ask(one)) == outcome_of(engine.ask(other))
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Was Chernihiv bombarded?", "chernigiv-bombardment"),
+        ("Donbass position", "crimea-donbas-position"),
+        ("defense official", "who-defence-official"),
+    ],
+)
+def test_variants_answer(engine: Engine, question: str, entry: str):
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.ANSWER and reply.entry.id == entry, outcome_of(reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Песков", "who-peskov"),
+        ("Лавров", "who-lavrov"),
+        ("Мединский", "who-medinsky"),
+        ("Ніколенко", "who-nikolenko"),
+        ("Who is Песков?", "who-peskov"),
+        ("why was Лавров in China", "lavrov-china"),
+    ],
+)
+def test_cyrillic_names(engine: Engine, question: str, entry: str):
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.ANSWER and reply.entry.id == entry, outcome_of(reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Who is Peskof?", "who-peskov"),
+        ("when was crimea anexed", "crimea-annexation"),
+        ("WHEN DID RUSSIA ANEX CRIMEA", "crimea-annexation"),
+        ("who is Medinksy", "who-medinsky"),
+    ],
+)
+def test_typos_are_corrected(engine: Engine, question: str, entry: str):
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.ANSWER and reply.entry.id == entry, outcome_of(reply)
+
+
+def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
+    corrected = [token for token, _, _ in engine.matcher.analyse("crimea anexed")]
+    exact = [token for token, _, _ in engine.matcher.analyse("crimea annexed")]
+    assert corrected == exact
+
+
+def test_short_words_are_not_corrected(engine: Engine):
+    """'war' must not become 'was' or anything else: short words are too easy to confuse."""
+    tokens = [token for token, _, _ in engine.matcher.analyse("cat war")]
+    assert tokens == ["cat", "war"]
+
+
+# -- declining --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question", ["what did you say", "what is it", "the", "and or", "Hi! Please, tell me."]
+)
+def test_stopword_only_input_declines(engine: Engine, question: str):
+    assert all(word in engine.kb.vocabulary.stopwords for word in fold(question).split()), "test setup"
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.DECLINE
+    assert not reply.matched and reply.entry is None and not reply.empty_question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the weather in London tomorrow?",
+        "How do I bake sourdough bread?",
+        "Who won the 2018 World Cup?",
+        "What is the capital of France?",
+        "bitcoin price",
+        "Recommend me a good sci-fi novel",
+        "asdfghjkl qwertyuiop",
+    ],
+)
+def test_off_topic_declines(engine: Engine, question: str):
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.DECLINE, outcome_of(reply)
+    assert 1 <= len(reply.suggestions) <= 3  # a decline offers example questions
+
+
+@pytest.mark.parametrize("question", ["", " ", "   \t\n ", "\u200b", "\x00\x1b[0m", "?!.", "\u202e\u202c"])
+def test_empty_questions_decline_as_empty(engine: Engine, question: str):
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.DECLINE
+    assert reply.empty_question
+    assert reply.entry is None
+    assert reply.suggestions  # "ask me anything, for example: ..."
+
+
+def test_none_is_an_empty_question(engine: Engine):
+    assert engine.ask(None).empty_question  # type: ignore[arg-type]
+
+
+# -- answering ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("Who is Peskov?", "who-peskov"),
+        ("Where were the talks held?", "talks-where"),
+        ("When were the talks held?", "talks-when"),
+        ("When was Crimea annexed?", "crimea-annexation"),
+        ("Why was Lavrov in China?", "lavrov-china"),
+        ("Who is Oleg Nikolenko?", "who-nikolenko"),
+        ("Was Chernigiv bombarded after the talks?", "chernigiv-bombardment"),
+        ("What did Medinsky say about a NATO base?", "nato-base-threat"),
+    ],
+)
+def test_clear_questions_are_answered(engine: Engine, question: str, entry: str):
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.ANSWER, outcome_of(reply)
+    assert reply.matched and reply.entry.id == entry
+    assert reply.quotes == reply.entry.quotes and reply.quotes
+    assert {e.id for e in reply.suggestions} <= set(reply.entry.related)
+
+
+def test_every_main_question_answers_its_own_entry(engine: Engine):
+    wrong = []
+    for entry in engine.entries:
+        reply = engine.ask(entry.question)
+        if reply.entry is None or reply.entry.id != entry.id:
+            wrong.append((entry.id, outcome_of(reply)))
+    assert not wrong, wrong
+
+
+def test_answer_entry(engine: Engine):
+    for entry in engine.entries:
+        reply = engine.answer_entry(entry.id)
+        assert reply is not None and reply.outcome is Outcome.ANSWER and reply.entry is entry
+    assert engine.answer_entry("no-such-entry") is None
+
+
+def test_answers_are_deterministic(engine: Engine):
+    question = "What did Medinsky say about a NATO base?"
+    assert outcome_of(engine.ask(question)) == outcome_of(engine.ask(question))
+
+
+# -- clarifying --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question", ["Ukraine", "Kremlin", "Russia", "Is Russia reducing military activity?"]
+)
+def test_clarify_offers_at_most_three(engine: Engine, question: str):
+    reply = engine.ask(question)
+    if reply.outcome is not Outcome.CLARIFY:
+        pytest.skip(f"{question!r} is no longer ambiguous: {outcome_of(reply)}")
+    ids = [e.id for e in reply.suggestions]
+    assert 1 <= len(ids) <= 3
+    assert len(set(ids)) == len(ids)
+    assert reply.entry is None and not reply.matched and reply.quotes == ()
+
+
+def test_some_question_clarifies(engine: Engine):
+    outcomes = {engine.ask(q).outcome for q in ["Ukraine", "Kremlin", "Russia", "talks Russia Ukraine"]}
+    assert Outcome.CLARIFY in outcomes
+
+
+def test_suggestion_counts_over_the_question_set(engine: Engine):
+    questions = [item["q"] for item in yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))["questions"]]
+    for question in questions:
+        reply = engine.ask(question)
+        ids = [e.id for e in reply.suggestions]
+        assert len(ids) == len(set(ids)), question
+        if reply.outcome is Outcome.CLARIFY:
+            assert 1 <= len(ids) <= 3, (question, ids)
+        elif reply.outcome is Outcome.DECLINE:
+            assert len(ids) <= 3, (question, ids)
+
+
+def test_rank_is_ordered_and_unique(engine: Engine):
+    ranked = engine.rank("Lavrov Crimea Donbas settled", limit=10)
+    assert ranked
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= s <= 100 for s in scores)
+    assert len({c.entry.id for c in ranked}) == len(ranked)
+
+
+# -- robustness ---------------------------------------------------------------------------------------
+
+
+def test_very_long_question_is_cut(engine: Engine):
+    reply = engine.ask("Where were the talks held? " + "blah " * 10_000)
+    assert len(reply.question) <= MAX_QUESTION_CHARS
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_text_gets_a_valid_reply(engine: Engine, text: str):
+    reply = engine.ask(text)
+    assert reply.outcome in set(Outcome)
+    assert len(reply.question) <= MAX_QUESTION_CHARS
+    assert reply.question == reply.question.strip()
+    assert (reply.outcome is Outcome.ANSWER) == reply.matched
+    if reply.outcome is Outcome.CLARIFY:
+        assert 1 <= len(reply.suggestions) <= 3
+    if reply.empty_question:
+        assert reply.outcome is Outcome.DECLINE
