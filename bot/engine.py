@@ -12,9 +12,9 @@ from bot.replies import Outcome, Reply
 from bot.textnorm import fold, strip_invisible
 
 # Calibrated on tests/questions.yaml with `python -m bot eval` (see README, "Matching").
-ANSWER_THRESHOLD = 52.0  # at or above: confident enough to answer
+ANSWER_THRESHOLD = 55.0  # at or above: confident enough to answer
 SUGGEST_THRESHOLD = 38.0  # at or above: worth offering as "did you mean"
-ANSWER_MARGIN = 2.0  # a near-tie between two entries is a question, not an answer
+ANSWER_MARGIN = 4.0  # a near-tie between two entries is a question, not an answer
 SUGGEST_WINDOW = 20.0  # "did you mean" offers entries within this distance of the best
 MAX_SUGGESTIONS = 3
 MAX_QUESTION_CHARS = 1000  # longer input is cut before matching and echoing

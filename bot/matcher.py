@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from wordfreq import zipf_frequency
 
 from bot.model import Entry, KnowledgeBase
 from bot.textnorm import fold, stem
@@ -25,6 +26,7 @@ RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
 PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
+REAL_WORD_ZIPF = 3.0  # an English word at least this common is not a typo, however close it looks
 UNKNOWN_WEIGHT_BONUS = 1.25  # an unknown word counts more than the rarest known one
 
 
@@ -132,6 +134,8 @@ class Matcher:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
         if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdigit():
             return word, 1.0
+        if word.isascii() and zipf_frequency(word, "en") >= REAL_WORD_ZIPF:
+            return word, 1.0  # "weather" is not a typo of "whether": it is a word we don't know
         found = process.extractOne(
             word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=fuzzy_cutoff(word)
         )

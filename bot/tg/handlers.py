@@ -241,7 +241,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     kind, value = parsed
     if kind == "topics":
-        if not value.isdigit() or int(value) >= keyboards.page_count(len(engine.entries)):
+        if not value.isdecimal() or int(value) >= keyboards.page_count(len(engine.entries)):
             await query.answer(STALE_BUTTON)
             return
         await query.answer()
@@ -294,13 +294,13 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     engine = engine_of(context)
     text = query.query.strip()
     if not text:
-        start = int(query.offset) if query.offset.isdigit() else 0
+        start = int(query.offset) if query.offset.isdecimal() else 0
         chunk = engine.entries[start : start + INLINE_PAGE]
         more = start + INLINE_PAGE < len(engine.entries)
         await query.answer(
             [_article_result(engine, e.id) for e in chunk],
             cache_time=INLINE_CACHE_SECONDS,
-            next_offset=str(start + INLINE_PAGE) if more else "",
+            next_offset=str(start + INLINE_PAGE) if more else None,  # PTB 22 Defaults send "" as "[]"
         )
         return
     reply = engine.ask(text)
