@@ -49,7 +49,7 @@ QUESTIONS = ROOT / "tests" / "questions.yaml"
 TARGET_RATIO = 0.80
 FIRST_USER = 700_000
 USERS = 500  # distinct senders (private chats)
-RUN_TIMEOUT = 300.0  # seconds for one run to see every answer
+RUN_TIMEOUT = 60.0  # seconds for one run to see every answer
 
 
 # -- the two bots ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Every name starts with ``e2e_`` so that nothing here shadows a fixture of anothe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,13 +13,12 @@ from e2e_support import (
     TOKEN,
     BotProcess,
     Chat,
+    Spawn,
     assert_log_free_of_secrets,
     bot_env,
     problems_in_log,
 )
 from fake_telegram import FakeTelegram
-
-Spawn = Callable[..., BotProcess]
 
 
 @pytest.fixture(scope="module")

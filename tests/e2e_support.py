@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import os
 import signal
@@ -39,7 +40,9 @@ STALE_BUTTON = "That button no longer works. Send /topics for the current questi
 FLOOD_NOTICE = "You’re sending questions faster than anyone can read the answers. Please wait a minute."
 NOT_TEXT_HINT = "I only read text."
 DECLINE = "Sorry, the article doesn’t cover that"
-SOURCE_LINE = "Source: AFP, “Kremlin says nothing ‘promising’ from Russia-Ukraine talks”, Wednesday 30 March 2022"
+SOURCE_LINE = (
+    "Source: AFP, “Kremlin says nothing ‘promising’ from Russia-Ukraine talks”, Wednesday 30 March 2022"
+)
 ARTICLE_TITLE = "Kremlin says nothing ‘promising’ from Russia-Ukraine talks"
 HELP_TITLE = "How to use me"
 
@@ -59,15 +62,21 @@ _BOT_VARIABLES = {
 }
 
 
+@functools.cache
+def entry_count() -> int:
+    """How many questions the knowledge folder answers (what /topics and inline mode list)."""
+    from bot.engine import Engine
+
+    return len(Engine.load(KNOWLEDGE_DIR).entries)
+
+
 def bot_env(fake: FakeTelegram | None = None, **overrides: str | None) -> dict[str, str]:
     """A clean environment for `python -m bot run`: DEBUG log, this repo importable, no proxies.
 
     With ``fake``, the token and TELEGRAM_BASE_URL point the bot at it. ``None`` removes a variable.
     """
     env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in _BOT_VARIABLES and not k.lower().endswith("_proxy")
+        k: v for k, v in os.environ.items() if k not in _BOT_VARIABLES and not k.lower().endswith("_proxy")
     }
     env.update(PYTHONPATH=str(REPO_ROOT), PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
     env["LOG_LEVEL"] = "DEBUG"
@@ -189,6 +198,9 @@ class BotProcess:
             self.proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(5)
+
+
+Spawn = Callable[..., BotProcess]  # the e2e_spawn fixture: env (and name) -> a started bot
 
 
 def assert_log_free_of_secrets(log: str, secrets: Iterable[str] = ()) -> None:

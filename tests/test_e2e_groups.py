@@ -97,7 +97,9 @@ async def test_topics_help_and_source_work_in_groups(e2e: Chat) -> None:
     answer = await e2e.press(user, listing, "t:1")
     assert answer.text is None
     await e2e.fake.wait_for(lambda: callback_data(listing) != before)
-    [card] = await e2e.replies(group, lambda: e2e.fake.callback_query(user, listing, callback_data(listing)[0]))
+    [card] = await e2e.replies(
+        group, lambda: e2e.fake.callback_query(user, listing, callback_data(listing)[0])
+    )
     assert_answer_card(card)
     _, help_message = await e2e.say_in_group(group, user, f"/help@{BOT_USERNAME}")
     assert help_message.plain_text.startswith(HELP_TITLE)

@@ -82,7 +82,9 @@ async def test_questions_wrapped_in_odd_characters_are_answered(e2e: Chat, text:
     assert "\x00" not in card.text and "\u202e" not in card.text
 
 
-@pytest.mark.parametrize("text", ["أين عقدت المحادثات؟", "איפה התקיימו השיחות?", "Wo fanden die Gespräche statt?"])
+@pytest.mark.parametrize(
+    "text", ["أين عقدت المحادثات؟", "איפה התקיימו השיחות?", "Wo fanden die Gespräche statt?"]
+)
 async def test_other_languages_get_a_valid_reply(e2e: Chat, text: str) -> None:
     user = e2e.new_user()
     reply = await e2e.say(user, text)

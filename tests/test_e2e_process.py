@@ -9,17 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_e2e import Spawn
 from e2e_support import (
     STOP_TIMEOUT,
     TOKEN,
     TOKEN_SECRET,
-    BotProcess,
     Chat,
+    Spawn,
     assert_answer_card,
-    assert_log_free_of_secrets,
     bot_env,
-    problems_in_log,
 )
 from fake_telegram import FakeTelegram
 
@@ -52,7 +49,7 @@ async def test_signal_stops_the_bot_cleanly(e2e_fake: FakeTelegram, e2e_spawn: S
     user = chat.new_user()
     assert_answer_card(await chat.say(user, "Where were the talks held?"))
     # the bot is in the middle of a long poll when the signal arrives
-    await e2e_fake.wait_for(lambda: len(e2e_fake.calls_of("getUpdates")) >= 3)
+    await e2e_fake.wait_for(lambda: len(e2e_fake.calls_of("getUpdates")) >= 2)
     started = time.monotonic()
     code = bot.stop(sig)
     assert code == 0, bot.log_tail()
@@ -142,19 +139,3 @@ def test_token_rejected_by_telegram_is_explained(e2e_fake: FakeTelegram, tmp_pat
     assert "Traceback" not in output
     assert result.returncode == 2
     assert "@BotFather" in output
-
-
-def test_bot_started_with_a_dead_server_gives_up_without_leaking(tmp_path: Path) -> None:
-    """Telegram unreachable at start: the bot retries, then exits non-zero; the token stays secret."""
-    with FakeTelegram(TOKEN) as fake:
-        base_url = f"{fake.base_url}/bot"  # a port that is closed once the fake stops
-    env = bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=base_url)
-    bot = BotProcess(tmp_path / "dead", env).start()
-    try:
-        assert bot.proc is not None
-        code = bot.proc.wait(STOP_TIMEOUT * 3)
-    finally:
-        bot.kill()
-    assert code != 0
-    assert_log_free_of_secrets(bot.log)
-    assert problems_in_log(bot.log), "the failure is logged"

@@ -1,0 +1,57 @@
+"""End to end, flood control: a bot of its own with FLOOD_LIMIT_PER_MINUTE=3."""
+
+from __future__ import annotations
+
+import asyncio
+
+from e2e_support import (
+    FLOOD_NOTICE,
+    QUIET_PERIOD,
+    Chat,
+    Spawn,
+    assert_answer_card,
+    bot_env,
+)
+from fake_telegram import FakeTelegram
+
+pytest_plugins = ["conftest_e2e"]
+
+QUESTIONS = [
+    "Where were the talks held?",
+    "When was Crimea annexed?",
+    "What did Peskov say about a breakthrough?",
+    "How did Medinsky describe the talks?",
+    "What did Lavrov say?",
+    "Who is Nikolenko?",
+]
+
+
+async def test_a_flooding_user_is_slowed_down_and_others_are_not(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn
+) -> None:
+    bot = e2e_spawn(bot_env(e2e_fake, FLOOD_LIMIT_PER_MINUTE="3")).wait_polling(e2e_fake)
+    chat = Chat(e2e_fake, bot)
+    flooder, bystander = chat.new_user("Flooder"), chat.new_user("Bystander")
+
+    for question in QUESTIONS:
+        e2e_fake.private_message(flooder, question)
+    await e2e_fake.wait_for_messages(4, chat_id=flooder)
+    # someone else asking at the same time is served as usual
+    assert_answer_card(await chat.say(bystander, "Where were the talks held?"))
+    await e2e_fake.wait_for_updates_consumed()
+    await asyncio.sleep(QUIET_PERIOD)
+
+    received = chat.sent(flooder)
+    notices = [m for m in received if m.plain_text == FLOOD_NOTICE]
+    answers = [m for m in received if "<blockquote>" in (m.text or "")]
+    assert len(notices) == 1, [m.plain_text[:60] for m in received]
+    assert len(answers) == 3
+    assert len(received) == 4, "the questions over the limit after the notice get no reply"
+
+    # still over the limit: a button press is acknowledged silently, no answer is sent
+    answer = await chat.press(flooder, answers[0], answers[0].buttons[0]["callback_data"])
+    assert answer.text is None and not answer.show_alert
+    await chat.assert_ignored(flooder, lambda: None)
+
+    assert "Flood control engaged" in bot.log
+    assert bot.stop() == 0
