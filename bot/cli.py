@@ -131,7 +131,7 @@ def _chat(settings: Settings) -> int:
             for number, entry in enumerate(engine.entries, 1):
                 print(f"  {number}. {entry.question}")
             continue
-        if text.isdigit() and 0 < int(text) <= len(offered):
+        if text.isdecimal() and 0 < int(text) <= len(offered):
             reply = engine.answer_entry(offered[int(text) - 1])
         else:
             reply = engine.ask(text)

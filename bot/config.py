@@ -67,15 +67,15 @@ def load_settings(env: dict[str, str] | None = None, knowledge_dir: str | None =
         return value or None
 
     port_text = get("WEBHOOK_PORT") or "8443"
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
         raise ConfigError(f"WEBHOOK_PORT must be a port number, got {port_text!r}")
     flood_text = get("FLOOD_LIMIT_PER_MINUTE") or "20"
-    if not flood_text.isdigit() or int(flood_text) < 1:
+    if not flood_text.isdecimal() or int(flood_text) < 1:
         raise ConfigError(f"FLOOD_LIMIT_PER_MINUTE must be a positive whole number, got {flood_text!r}")
     admins = set()
     for part in (get("ADMIN_USER_IDS") or "").replace(";", ",").split(","):
         if part.strip():
-            if not part.strip().lstrip("-").isdigit():
+            if not part.strip().lstrip("-").isdecimal():
                 raise ConfigError(f"ADMIN_USER_IDS must be numeric Telegram user ids, got {part.strip()!r}")
             admins.add(int(part))
     level = (get("LOG_LEVEL") or "INFO").upper()

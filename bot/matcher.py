@@ -10,6 +10,7 @@ seen weigh the most: a question about something else is mostly unknown words, an
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ class Matcher:
             for token in tokens:
                 self.postings[token].append(len(self.phrases))
             self.phrases.append(_Phrase(index, text, tokens, weight, factor))
+        self._phrase_weights = [p.weight for p in self.phrases]
+        self._phrase_factors = [p.factor for p in self.phrases]
+        self._phrase_entries = [p.entry_index for p in self.phrases]
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     # -- analysis -----------------------------------------------------------------------------
@@ -132,7 +136,7 @@ class Matcher:
 
     def _correct_uncached(self, word: str) -> tuple[str, float]:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
-        if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdigit():
+        if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdecimal():
             return word, 1.0
         if word.isascii() and zipf_frequency(word, "en") >= REAL_WORD_ZIPF:
             return word, 1.0  # "weather" is not a typo of "whether": it is a word we don't know
@@ -166,26 +170,34 @@ class Matcher:
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
             return [], unknown
-        covered: dict[int, float] = defaultdict(float)
-        shared: dict[int, float] = defaultdict(float)
-        for token, weight, sure in tokens:
+        # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
+        shared: dict[int, float] = {}
+        get = shared.get
+        for token, weight, _ in tokens:
             for phrase_index in self.postings.get(token, ()):
-                covered[phrase_index] += weight * sure
-                shared[phrase_index] += weight
-        best: dict[int, tuple[float, int]] = {}
-        support: dict[int, float] = defaultdict(float)
-        for phrase_index, cover in covered.items():
-            phrase = self.phrases[phrase_index]
-            recall = cover / total
-            precision = min(1.0, shared[phrase_index] / phrase.weight)
-            score = 100.0 * phrase.factor * recall**RECALL_EXPONENT * precision**PRECISION_EXPONENT
-            support[phrase.entry_index] += score
-            current = best.get(phrase.entry_index)
-            if current is None or score > current[0]:
-                best[phrase.entry_index] = (score, phrase_index)
+                shared[phrase_index] = get(phrase_index, 0.0) + weight
+        certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
+        scale = certainty / total
+        weights, factors, owners = self._phrase_weights, self._phrase_factors, self._phrase_entries
+        best: dict[int, float] = {}
+        best_phrase: dict[int, int] = {}
+        support: dict[int, float] = {}
+        for phrase_index, overlap in shared.items():
+            entry = owners[phrase_index]
+            precision = overlap / weights[phrase_index]
+            score = (
+                100.0
+                * factors[phrase_index]
+                * (overlap * scale) ** RECALL_EXPONENT
+                * (precision if precision < 1.0 else 1.0) ** PRECISION_EXPONENT
+            )
+            support[entry] = support.get(entry, 0.0) + score
+            if score > best.get(entry, -1.0):
+                best[entry] = score
+                best_phrase[entry] = phrase_index
         # Equal best scores (a quote two entries share) are settled by how many phrasings agree.
-        ranked = sorted(best.items(), key=lambda item: (-round(item[1][0], 2), -support[item[0]], item[0]))
+        top = heapq.nlargest(limit, best, key=lambda e: (round(best[e], 2), support[e], -e))
         candidates = [
-            Candidate(self.entries[e], round(s, 2), self.phrases[p].text) for e, (s, p) in ranked[:limit]
+            Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]].text) for e in top
         ]
         return candidates, unknown

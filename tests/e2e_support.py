@@ -165,10 +165,6 @@ class BotProcess:
         wait_until(ready, timeout, "setMyCommands and getUpdates", self.check_alive)
         return self
 
-    def wait_log(self, text: str, timeout: float = REPLY_TIMEOUT, start: int = 0) -> None:
-        """Block until ``text`` appears in the log after character ``start``."""
-        wait_until(lambda: text in self.log[start:], timeout, f"{text!r} in the log", self.check_alive)
-
     async def await_log(self, text: str, timeout: float = REPLY_TIMEOUT, start: int = 0) -> None:
         deadline = time.monotonic() + timeout
         while text not in self.log[start:]:

@@ -125,11 +125,6 @@ def test_token_in_a_dot_env_file_of_another_folder_is_not_used(tmp_path: Path) -
     assert result.returncode == 2 and "not set" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot bug: a token Telegram rejects (401) ends in a Traceback that prints the token "
-    "(telegram.error.InvalidToken escapes run_bot; see the e2e report)",
-)
 def test_token_rejected_by_telegram_is_explained(e2e_fake: FakeTelegram, tmp_path: Path) -> None:
     revoked = "123456789:AAH-revoked-token-rejected-by-telegram"
     env = bot_env(e2e_fake, TELEGRAM_BOT_TOKEN=revoked)

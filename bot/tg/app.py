@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -17,6 +18,7 @@ from telegram import (
     LinkPreviewOptions,
 )
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -118,14 +120,32 @@ def run_bot(settings: Settings, engine: Engine) -> int:
     """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
     configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
     application = build_application(settings, engine)
+    try:
+        _serve(application, settings)
+    except InvalidToken:
+        # PTB's message quotes the token itself: say what happened in our own words instead.
+        print(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): the token was revoked or mistyped.\n"
+            "Ask @BotFather for the current token (/mybots, API Token) and update the environment or .env.\n"
+            "To try the bot without Telegram, run: python -m bot chat",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception:  # anything else: logged through the redacting log records, never a raw traceback
+        log.critical("The bot stopped on an unexpected error", exc_info=True)
+        return 1
+    log.info("Stopped cleanly")
+    return 0
+
+
+def _serve(application: Application, settings: Settings) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if settings.webhook_url:
-        path = urlsplit(settings.webhook_url).path.strip("/")
         log.info("Starting webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
-            url_path=path,
+            url_path=urlsplit(settings.webhook_url).path.strip("/"),
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
@@ -137,5 +157,3 @@ def run_bot(settings: Settings, engine: Engine) -> int:
         application.run_polling(
             allowed_updates=ALLOWED_UPDATES, stop_signals=stop_signals, bootstrap_retries=5
         )
-    log.info("Stopped cleanly")
-    return 0

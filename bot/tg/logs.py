@@ -11,6 +11,8 @@ import logging
 import traceback
 from collections.abc import Iterable
 
+from telegram.error import TelegramError
+
 REDACTED = "<redacted>"
 _installed_secrets: list[str] = []
 
@@ -49,7 +51,12 @@ def install_redaction(secrets: Iterable[str]) -> None:
         except Exception:  # a malformed log call must not break logging
             message = str(record.msg)
         record.msg, record.args = redact(message), ()
-        if record.exc_info and record.exc_info[1] is not None:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, TelegramError):
+            # Telegram's own errors say all there is to say; their tracebacks are library internals.
+            record.exc_text = redact(f"{type(error).__name__}: {error}")
+            record.exc_info = None
+        elif error is not None:
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
