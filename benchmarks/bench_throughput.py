@@ -24,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.server
+import json
 import logging
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,7 +44,9 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 
 from bot.engine import Engine  # noqa: E402
 from bot.evaluation import load_questions  # noqa: E402
+from bot.render import render_html  # noqa: E402
 from bot.tg.app import on_startup  # noqa: E402
+from bot.tg.keyboards import questions_keyboard  # noqa: E402
 from bot.tg.logs import configure_logging  # noqa: E402
 
 KNOWLEDGE = ROOT / "knowledge"
@@ -140,12 +144,9 @@ def engine_time_us(engine: Engine, texts: list[str]) -> float:
 
 
 def fake_cost_us(engine: Engine, texts: list[str], samples: int = 300) -> tuple[float, float]:
-    """Mean microseconds the fake server spends on one sendMessage: (this bot's reply, an echo)."""
-    import json
+    """Mean microseconds the fake server spends on one sendMessage: (this bot's reply, an echo).
 
-    from bot.render import render_html
-    from bot.tg.keyboards import questions_keyboard
-
+    Calls the fake's request dispatcher directly (validation, HTML parsing, storing; no HTTP)."""
     with FakeTelegram(TOKEN) as fake:
         fake.user(FIRST_USER)
         path = f"/bot{TOKEN}/sendMessage"
@@ -156,8 +157,6 @@ def fake_cost_us(engine: Engine, texts: list[str], samples: int = 300) -> tuple[
             for body in bodies:
                 fake._dispatch(path, form, body)
             return (time.perf_counter() - started) / len(bodies) * 1e6
-
-        from urllib.parse import urlencode
 
         def body(text: str, markup: object = None, html: bool = False) -> bytes:
             params = {"chat_id": FIRST_USER, "text": text}
@@ -173,7 +172,10 @@ def fake_cost_us(engine: Engine, texts: list[str], samples: int = 300) -> tuple[
             reply = engine.ask(text)
             ours.append(body(render_html(reply), questions_keyboard(reply.suggestions), html=True))
         echoes = [body(text) for text in texts[:samples]]
-        return cost(ours), cost(echoes)
+        figures = cost(ours), cost(echoes)
+        if fake.rejections:
+            raise RuntimeError(f"the fake rejected a reply: {fake.rejections[0]}")
+        return figures
 
 
 # -- main --------------------------------------------------------------------------------------------
@@ -181,7 +183,8 @@ def fake_cost_us(engine: Engine, texts: list[str], samples: int = 300) -> tuple[
 
 async def main_async(n: int, runs: int) -> int:
     configure_logging("INFO", [TOKEN])
-    logging.getLogger("telegram.ext.Application").setLevel(logging.WARNING)  # start/stop lines x runs
+    for name in ("telegram.ext.Application", "bot.tg.app"):  # start/stop lines, once per run
+        logging.getLogger(name).setLevel(logging.WARNING)
     engine = Engine.load(KNOWLEDGE)
     pool = [q.text for q in load_questions(QUESTIONS)]
     texts = [pool[i % len(pool)] for i in range(n)]

@@ -91,17 +91,27 @@ async def test_thousand_mixed_updates_are_each_answered_once(
             elif kind == "group":
                 group = group_turns.pop()
                 command = rng.choice(["/ask", f"/ask@{BOT_USERNAME}"])
-                message = fake.group_message(group, rng.choice(members[group]), f"{command} {rng.choice(questions)}")
+                message = fake.group_message(
+                    group, rng.choice(members[group]), f"{command} {rng.choice(questions)}"
+                )
                 asks[group].append(message["message_id"])
                 expected_sends[group] += 1
             elif kind == "inline":
                 text = rng.choice(questions) if rng.random() < 0.8 else ""
                 offset = rng.choice(["", "10"]) if not text else ""
-                inline_ids.append(fake.inline_query(rng.choice(users), text, offset=offset)["inline_query"]["id"])
+                inline_ids.append(
+                    fake.inline_query(rng.choice(users), text, offset=offset)["inline_query"]["id"]
+                )
             else:
                 target = await fake.wait_for(press_target, timeout=30)
                 pressed.add((target.chat_id, target.message_id))
-                data = rng.choice([b["callback_data"] for b in target.buttons if b.get("callback_data", "").startswith("a:")])
+                data = rng.choice(
+                    [
+                        b["callback_data"]
+                        for b in target.buttons
+                        if b.get("callback_data", "").startswith("a:")
+                    ]
+                )
                 presser = target.chat_id if target.chat_id > 0 else rng.choice(members[target.chat_id])
                 press_ids.append(fake.callback_query(presser, target, data)["callback_query"]["id"])
                 expected_sends[target.chat_id] += 1  # the pressed answer is sent to the same chat
@@ -138,7 +148,9 @@ async def test_thousand_mixed_updates_are_each_answered_once(
         assert len(fake.calls_of("sendMessage")) == len(sent) == total_sends  # none failed, none extra
         assert Counter(m.chat_id for m in sent) == expected_sends
         for group, message_ids in asks.items():  # every /ask answered by exactly one reply to it
-            replies = Counter(m.reply_to_message_id for m in sent if m.chat_id == group and m.reply_to_message_id)
+            replies = Counter(
+                m.reply_to_message_id for m in sent if m.chat_id == group and m.reply_to_message_id
+            )
             assert replies == Counter(message_ids), group
         assert all(m.plain_text and FLOOD_NOTICE not in m.plain_text for m in sent)
         assert Counter(a.query_id for a in fake.inline_answers) == Counter(inline_ids)

@@ -15,7 +15,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
@@ -326,7 +326,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log once, with the update id and never the token (log records are redacted); keep serving."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
-    if isinstance(error, TelegramError):
+    if isinstance(error, RetryAfter):
+        # AIORateLimiter has already logged the 429 that outlasted its retries: say it once.
+        log.debug("Update %s dropped after rate-limit retries", update_id)
+    elif isinstance(error, TelegramError):
         log.warning("Telegram error on update %s: %s: %s", update_id, type(error).__name__, error)
     else:
         log.error("Update %s failed", update_id, exc_info=error)
