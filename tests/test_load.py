@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import statistics
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -40,6 +41,20 @@ SETTLE = 1.0  # seconds to wait after the last answer, so that duplicates would 
 
 FIRST_USER = 500_000
 FIRST_GROUP = -1_001_000_000_000
+
+
+async def watch_answers(fake, answered_at: dict[str, float]) -> None:
+    """Note when each inline query, button press and group /ask is first seen answered."""
+    while True:
+        now = time.monotonic()
+        for answer in fake.inline_answers:
+            answered_at.setdefault(f"i{answer.query_id}", now)
+        for answer in fake.callback_answers:
+            answered_at.setdefault(f"c{answer.query_id}", now)
+        for message in fake.sent_messages():
+            if message.chat_id < 0 and message.reply_to_message_id:
+                answered_at.setdefault(f"g{message.chat_id}:{message.reply_to_message_id}", now)
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +97,9 @@ async def test_thousand_mixed_updates_are_each_answered_once(
             ]
             return rng.choice(candidates) if candidates else None
 
+        pushed_at: dict[str, float] = {}  # "i<id>", "c<id>", "g<chat>:<message>" -> push time
+        answered_at: dict[str, float] = {}
+        watcher = asyncio.create_task(watch_answers(fake, answered_at))
         started = time.monotonic()
         for number, kind in enumerate(kinds, 1):
             if kind == "private":
@@ -95,6 +113,7 @@ async def test_thousand_mixed_updates_are_each_answered_once(
                     group, rng.choice(members[group]), f"{command} {rng.choice(questions)}"
                 )
                 asks[group].append(message["message_id"])
+                pushed_at[f"g{group}:{message['message_id']}"] = time.monotonic()
                 expected_sends[group] += 1
             elif kind == "inline":
                 text = rng.choice(questions) if rng.random() < 0.8 else ""
@@ -102,6 +121,7 @@ async def test_thousand_mixed_updates_are_each_answered_once(
                 inline_ids.append(
                     fake.inline_query(rng.choice(users), text, offset=offset)["inline_query"]["id"]
                 )
+                pushed_at[f"i{inline_ids[-1]}"] = time.monotonic()
             else:
                 target = await fake.wait_for(press_target, timeout=30)
                 pressed.add((target.chat_id, target.message_id))
@@ -114,6 +134,7 @@ async def test_thousand_mixed_updates_are_each_answered_once(
                 )
                 presser = target.chat_id if target.chat_id > 0 else rng.choice(members[target.chat_id])
                 press_ids.append(fake.callback_query(presser, target, data)["callback_query"]["id"])
+                pushed_at[f"c{press_ids[-1]}"] = time.monotonic()
                 expected_sends[target.chat_id] += 1  # the pressed answer is sent to the same chat
             if number % BURST == 0:
                 await asyncio.sleep(BURST_PAUSE)
@@ -131,6 +152,7 @@ async def test_thousand_mixed_updates_are_each_answered_once(
         await fake.wait_for(all_answered, timeout=DEADLINE)
         elapsed = time.monotonic() - started
         await asyncio.sleep(SETTLE)
+        watcher.cancel()
         await fake.wait_for_updates_consumed(timeout=10)
 
         sent = fake.sent_messages()
@@ -141,6 +163,16 @@ async def test_thousand_mixed_updates_are_each_answered_once(
                 f"all answered after {elapsed:.1f} s ({TOTAL / elapsed:.0f} updates/s, "
                 f"{len(sent) / elapsed:.1f} sendMessage/s)"
             )
+            for prefix, what in (
+                ("i", "answerInlineQuery"),
+                ("c", "answerCallbackQuery"),
+                ("g", "group reply"),
+            ):
+                waits = sorted(answered_at[k] - t for k, t in pushed_at.items() if k[0] == prefix)
+                print(
+                    f"[load] {what:19} latency after push: median {statistics.median(waits):5.1f} s, "
+                    f"p95 {waits[int(0.95 * (len(waits) - 1))]:5.1f} s, max {waits[-1]:5.1f} s"
+                )
 
         assert len(kinds) == TOTAL == 1000
         assert fake.rejections == []

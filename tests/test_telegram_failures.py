@@ -5,9 +5,11 @@ What python-telegram-bot 22 does with each failure (telegram/ext/_aioratelimiter
 _utils/networkloop.py), which these tests pin down for this bot:
 
 * Bot API calls go through AIORateLimiter(max_retries=3): only RetryAfter (429) is retried, after
-  retry_after + 0.1 s, logged once at INFO; every other error reaches the handler, hence the bot's
-  error handler (one WARNING naming the update). A 5xx or a timeout is not retried, so that answer is
-  lost (a retry could send it twice: Telegram may have executed the call).
+  retry_after + 0.1 s (pausing every other request meanwhile), logged at INFO; a fourth 429 in a row
+  is logged by the limiter at ERROR with a traceback and the answer is dropped (the bot's error
+  handler stays at DEBUG for it). Every other error reaches the bot's error handler: one WARNING naming
+  the update. A 5xx or a timeout is not retried, so that answer is lost (a retry could send it twice:
+  Telegram may have executed the call).
 * getUpdates runs in a retry loop forever: TimedOut is retried at once and logged at DEBUG only;
   RetryAfter waits retry_after + 0.5 s (DEBUG); any other TelegramError (a dropped connection, 409
   Conflict, 5xx) goes to the error callback, which run_polling routes to the error handler, and is
