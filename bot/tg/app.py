@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.engine import Engine, EngineHolder
 from bot.tg import handlers
 from bot.tg.flood import FloodGuard
+from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ GROUP_COMMANDS = [
     BotCommand("help", "How to use me"),
 ]
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+CONCURRENT_MESSAGES = 256  # updates answered by messages (these may wait in the rate limiter)
+CONCURRENT_QUICK_ANSWERS = 128  # inline queries and button presses, which must not wait
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:
@@ -63,7 +66,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(True)
+        .concurrent_updates(TwoLaneUpdateProcessor(CONCURRENT_MESSAGES, fast_lane=CONCURRENT_QUICK_ANSWERS))
         .post_init(on_startup)
     )
     if settings.base_url:
