@@ -207,7 +207,14 @@ def assert_log_free_of_secrets(log: str, secrets: Iterable[str] = ()) -> None:
 
 def problems_in_log(log: str) -> list[str]:
     """Log lines that mean something went wrong inside the bot."""
-    markers = ("Traceback", " ERROR ", " CRITICAL ", "Telegram error on update", "No error handlers")
+    markers = (
+        "Traceback",
+        " ERROR ",
+        " CRITICAL ",
+        "Telegram error on update",
+        "Telegram error while",
+        "No error handlers",
+    )
     return [line for line in log.splitlines() if any(marker in line for marker in markers)]
 
 

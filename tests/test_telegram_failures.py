@@ -220,7 +220,7 @@ async def test_dropped_get_updates_connection_polling_recovers_and_the_update_is
     assert "Istanbul" in await answer_to(fake, ALICE, timeout=10)
 
     [line] = await wait_for_warnings(bot)
-    assert "NetworkError" in line and "disconnected" in line
+    assert "while fetching updates" in line and "NetworkError" in line and "disconnected" in line
     assert len(fake.sent_messages(ALICE)) == 1
     await fake.wait_for_updates_consumed()
 

@@ -329,6 +329,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, RetryAfter):
         # AIORateLimiter has already logged the 429 that outlasted its retries: say it once.
         log.debug("Update %s dropped after rate-limit retries", update_id)
+    elif isinstance(error, TelegramError) and update_id is None:  # from polling, not from a handler
+        log.warning("Telegram error while fetching updates: %s: %s", type(error).__name__, error)
     elif isinstance(error, TelegramError):
         log.warning("Telegram error on update %s: %s: %s", update_id, type(error).__name__, error)
     else:
