@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.server
 import json
 import logging
 import statistics
@@ -55,12 +54,7 @@ TARGET_RATIO = 0.80
 FIRST_USER = 700_000
 USERS = 500  # distinct senders (private chats)
 RUN_TIMEOUT = 120.0  # seconds for one run to see every answer
-LISTEN_BACKLOG = 1024
 
-# The fake's ThreadingHTTPServer keeps socketserver's listen backlog of 5: a burst of ~250 new
-# connections (256 concurrent handlers without the rate limiter) then gets resets (httpx.ReadError)
-# and answers are lost. Telegram accepts far more; give the fake a realistic backlog.
-http.server.ThreadingHTTPServer.request_queue_size = LISTEN_BACKLOG
 
 
 # -- the two bots ------------------------------------------------------------------------------------

@@ -158,6 +158,13 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_GET
 
 
+class _Server(ThreadingHTTPServer):
+    """Like Telegram, accepts a burst of new connections (socketserver's backlog of 5 would reset them)."""
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class FakeTelegram:
     """A fake Bot API server holding users, chats, messages and pending updates."""
 
@@ -214,7 +221,7 @@ class FakeTelegram:
     def start(self) -> FakeTelegram:
         """Bind to 127.0.0.1 on an ephemeral port and serve from a daemon thread."""
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
+        self._server = _Server(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
