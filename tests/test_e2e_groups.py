@@ -35,6 +35,13 @@ async def test_ask_addressed_to_another_bot_is_ignored(e2e: Chat) -> None:
     await e2e.assert_ignored(group, lambda: e2e.fake.group_message(group, user, f"/ask@otherbot {QUESTION}"))
 
 
+async def test_forwarded_chatter_is_ignored(e2e: Chat) -> None:
+    group, user, friend = e2e.new_group(), e2e.new_user(), e2e.new_user()
+    await e2e.assert_ignored(
+        group, lambda: e2e.fake.forwarded_message(group, user, "Where were the talks held?", origin=friend)
+    )
+
+
 async def test_plain_chatter_is_ignored(e2e: Chat) -> None:
     group, user, friend = e2e.new_group(), e2e.new_user(), e2e.new_user()
 

@@ -200,6 +200,15 @@ async def test_message_via_another_bot_is_answered(e2e: Chat) -> None:
     assert_answer_card(card)
 
 
+async def test_forwarded_question_is_answered(e2e: Chat) -> None:
+    """Forwarding a friend's question to the bot is a way of asking it."""
+    user, friend = e2e.new_user(), e2e.new_user()
+    [card] = await e2e.replies(
+        user, lambda: e2e.fake.forwarded_message(user, user, "Where were the talks held?", origin=friend)
+    )
+    assert_answer_card(card)
+
+
 # -- buttons ------------------------------------------------------------------------------------
 
 

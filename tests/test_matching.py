@@ -272,17 +272,15 @@ def test_answers_are_deterministic(engine: Engine):
 # -- clarifying --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "question", ["Ukraine", "Kremlin", "Russia", "Is Russia reducing military activity?"]
-)
-def test_clarify_offers_at_most_three(engine: Engine, question: str):
-    reply = engine.ask(question)
-    if reply.outcome is not Outcome.CLARIFY:
-        pytest.skip(f"{question!r} is no longer ambiguous: {outcome_of(reply)}")
-    ids = [e.id for e in reply.suggestions]
-    assert 1 <= len(ids) <= 3
-    assert len(set(ids)) == len(ids)
-    assert reply.entry is None and not reply.matched and reply.quotes == ()
+def test_clarify_offers_at_most_three_distinct_entries(engine: Engine):
+    asked = ["Ukraine", "Kremlin", "Russia", "Is Russia reducing military activity?", "talks Russia Ukraine"]
+    clarified = [r for r in map(engine.ask, asked) if r.outcome is Outcome.CLARIFY]
+    assert clarified, "none of the broad questions asks 'did you mean'"
+    for reply in clarified:
+        ids = [e.id for e in reply.suggestions]
+        assert 1 <= len(ids) <= 3
+        assert len(set(ids)) == len(ids)
+        assert reply.entry is None and not reply.matched and reply.quotes == ()
 
 
 def test_some_question_clarifies(engine: Engine):
