@@ -290,3 +290,15 @@ def test_eval_missing_question_file(run_cli, tmp_path: Path):
     result = run_cli("eval", "--questions", str(tmp_path / "nope.yaml"))
     stderr = assert_clean_failure(result, 2)
     assert "nope.yaml" in stderr
+
+
+def test_core_never_imports_the_telegram_stack() -> None:
+    """The answer engine and the CLI's non-Telegram commands stay free of python-telegram-bot."""
+    code = (
+        "import sys, bot.cli, bot.engine, bot.render, bot.evaluation, bot.loader;"
+        "from bot.cli import main; main(['ask', 'When were the talks held?']);"
+        "leaked = sorted(m for m in sys.modules if m == 'telegram' or m.startswith(('telegram.', 'httpx')));"
+        "sys.exit(f'imported: {leaked}' if leaked else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
