@@ -7,6 +7,8 @@ from collections import deque
 from collections.abc import Callable
 from enum import Enum
 
+SWEEP_EVERY = 1000  # checks between sweeps of senders gone quiet
+
 
 class Verdict(Enum):
     ALLOW = "allow"
@@ -25,8 +27,12 @@ class FloodGuard:
         self.clock = clock
         self._seen: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
+        self._checks = 0
 
     def check(self, sender: int) -> Verdict:
+        self._checks += 1
+        if self._checks % SWEEP_EVERY == 0:
+            self.forget_idle()
         now = self.clock()
         stamps = self._seen.setdefault(sender, deque())
         while stamps and now - stamps[0] >= self.window:
