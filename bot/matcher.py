@@ -84,7 +84,9 @@ class Matcher:
 
         self.known_words = {w for _, _, words, _ in raw for w in words} | set(kb.vocabulary.stopwords)
         self.known_words |= {w for phrase in equivalents for w in phrase.split()}
-        self._fuzzy_choices = sorted(self.known_words)
+        fillers = set(kb.vocabulary.stopwords)
+        self._content_choices = sorted(self.known_words - fillers)
+        self._filler_choices = sorted(fillers)
 
         entry_tokens: dict[str, set[int]] = defaultdict(set)
         tokenised = []
@@ -140,12 +142,12 @@ class Matcher:
             return word, 1.0
         if word.isascii() and zipf_frequency(word, "en") >= REAL_WORD_ZIPF:
             return word, 1.0  # "weather" is not a typo of "whether": it is a word we don't know
-        found = process.extractOne(
-            word, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=fuzzy_cutoff(word)
-        )
-        if found is None:
-            return word, 1.0
-        return found[0], found[1] / 100.0
+        # A meaningful word first: "pleasde" is "pleased", not the filler word "please".
+        for choices in (self._content_choices, self._filler_choices):
+            found = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=fuzzy_cutoff(word))
+            if found is not None:
+                return found[0], found[1] / 100.0
+        return word, 1.0
 
     def analyse(self, question: str) -> list[tuple[str, float, float]]:
         """The question's content tokens as (token, weight, certainty), duplicates removed."""
