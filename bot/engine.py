@@ -44,14 +44,17 @@ class Engine:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        candidates, unknown = self.matcher.match(cleaned)
+        match = self.matcher.match(cleaned)
+        candidates = match.candidates
         best = candidates[0] if candidates else None
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        # Answer outright only when every content word is understood: a word the knowledge base
-        # has never seen ("Zelensky", "casualties") may be exactly what the question is about.
+        # Answer outright only when every content word is understood (a word the knowledge base
+        # has never seen, "Zelensky", "casualties", may be exactly what the question is about) and
+        # at least one of them is specific: a bare "Ukraine" could mean any entry.
         if (
             best
-            and not unknown
+            and not match.unknown
+            and match.specific
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= ANSWER_MARGIN
         ):

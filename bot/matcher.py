@@ -29,6 +29,9 @@ QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing 
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
 REAL_WORD_ZIPF = 3.0  # an English word at least this common is not a typo, however close it looks
 UNKNOWN_WEIGHT_BONUS = 1.25  # an unknown word counts more than the rarest known one
+# A word found in more than 40 % of entries ("Russia", "Ukraine", "talks") says what the story is
+# about, not which question is asked: the weight of a word in exactly 40 % of them.
+SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 
 
 def fuzzy_cutoff(word: str) -> float:
@@ -47,6 +50,15 @@ class Candidate:
     entry: Entry
     score: float
     phrase: str
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the matcher made of a question."""
+
+    candidates: list[Candidate]
+    unknown: list[str]  # content words found nowhere in the knowledge base
+    specific: bool  # some known word singles out a minority of entries (not just "Ukraine", "talks")
 
 
 @dataclass(frozen=True)
@@ -163,15 +175,16 @@ class Matcher:
 
     def rank(self, question: str, limit: int = 5) -> list[Candidate]:
         """Entries ordered by score (0-100), best first, at most one candidate per entry."""
-        return self.match(question, limit)[0]
+        return self.match(question, limit).candidates
 
-    def match(self, question: str, limit: int = 5) -> tuple[list[Candidate], list[str]]:
-        """Ranked candidates, and the question's content words the knowledge base has never seen."""
+    def match(self, question: str, limit: int = 5) -> Match:
+        """Ranked candidates, plus what the engine needs to judge how far to trust them."""
         tokens = self.analyse(question)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
+        specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return [], unknown
+            return Match([], unknown, specific)
         # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
         shared: dict[int, float] = {}
         get = shared.get
@@ -202,4 +215,4 @@ class Matcher:
         candidates = [
             Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]].text) for e in top
         ]
-        return candidates, unknown
+        return Match(candidates, unknown, specific)

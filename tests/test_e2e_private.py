@@ -153,7 +153,7 @@ async def test_answer_shows_the_editors_note(e2e: Chat) -> None:
 
 async def test_ambiguous_question_asks_did_you_mean(e2e: Chat) -> None:
     user = e2e.new_user()
-    clarify = await e2e.say(user, "talks")
+    clarify = await e2e.say(user, "Russia")
     assert "Did you mean" in clarify.plain_text
     choices = callback_data(clarify)
     assert 2 <= len(choices) <= 3 and all(d.startswith("a:") for d in choices)

@@ -329,3 +329,11 @@ def test_any_text_gets_a_valid_reply(engine: Engine, text: str):
         assert 1 <= len(reply.suggestions) <= 3
     if reply.empty_question:
         assert reply.outcome is Outcome.DECLINE
+
+
+@pytest.mark.parametrize("question", ["Ukraine", "Russia", "talks", "Russia Ukraine talks"])
+def test_words_common_to_most_entries_are_not_enough_to_answer(engine: Engine, question: str):
+    """A bare 'Ukraine' could mean any entry: offer choices instead of picking one."""
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.CLARIFY
+    assert 1 <= len(reply.suggestions) <= 3
