@@ -19,6 +19,7 @@ from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_BYTES = 40  # leaves room for a prefix inside Telegram's 64-byte button data
 SPEAKER_CONTEXT_LINES = 3  # "he added" may follow the naming sentence by a few paragraphs
+_QUOTED = re.compile(r'"([^"]*)"')  # a quotation, on a line whose quote marks are straightened
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class _Reader:
         self.folder = folder
         self.problems: list[Problem] = []
         self.file = ""
+        self.speakers_incomplete = False
 
     def problem(self, line: int, reason: str) -> None:
         self.problems.append(Problem(self.file, line, reason))
@@ -168,10 +170,36 @@ class _ArticleIndex:
         folded = fold(phrase)
         return bool(folded) and f" {folded} " in f" {self.folded_all} "
 
-    def names_near(self, phrases: tuple[str, ...], line_index: int) -> bool:
-        start = max(0, line_index - SPEAKER_CONTEXT_LINES)
-        window = " " + fold(" ".join(self.article.quotable_lines[start : line_index + 1])) + " "
-        return any(f" {fold(p)} " in window for p in phrases if fold(p))
+    def direct_speech_lines(self, quote: str) -> list[int]:
+        """Lines where the quote lies inside the article's own quotation marks."""
+        needle = straighten_quotes(quote)
+        return [
+            index
+            for index, line in enumerate(self.straight_lines)
+            if any(needle in span for span in _QUOTED.findall(line))
+        ]
+
+    def _narration(self, line_index: int) -> str:
+        """A line's own words, its quotations removed, folded."""
+        return f" {fold(_QUOTED.sub(' ', self.straight_lines[line_index]))} "
+
+    def attribution(self, line_index: int, speakers: list[Speaker]) -> tuple[set[str], int]:
+        """Who the article says spoke the quotations of a line, and the line that says so.
+
+        The speaker named in the line itself ("..., Peskov told reporters"), or else in the nearest
+        line before it that names one ("he added" follows "Peskov said").
+        """
+        for index in range(line_index, max(-1, line_index - SPEAKER_CONTEXT_LINES - 1), -1):
+            narration = self._narration(index)
+            named = {s.id for s in speakers for m in s.mentions if fold(m) and f" {fold(m)} " in narration}
+            if named:
+                return named, index
+        return set(), line_index
+
+    def tells_channel(self, channel: str, lines: tuple[int, ...]) -> bool:
+        """Every significant word of the channel appears where the article attributes the quote."""
+        text = " ".join(self._narration(i) for i in lines)
+        return all(f" {word} " in text for word in fold(channel).split() if len(word) > 3)
 
 
 def load_knowledge(folder: Path) -> KnowledgeBase:
@@ -179,7 +207,8 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
     folder = Path(folder)
     reader = _Reader(folder)
     if not folder.is_dir():
-        raise KnowledgeError([Problem(str(folder.name or folder), 0, "knowledge folder not found")])
+        reason = "is a file, not a folder" if folder.exists() else "knowledge folder not found"
+        raise KnowledgeError([Problem(str(folder.name or folder), 0, reason)])
     article = _load_article(reader)
     index = _ArticleIndex(article) if article else None
     speakers = _load_speakers(reader, index)
@@ -243,9 +272,14 @@ def _load_article(reader: _Reader) -> Article | None:
 
 def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Speaker]:
     speakers: dict[str, Speaker] = {}
-    for data, n in reader.items(reader.open("speakers.yaml"), "speakers"):
+    root = reader.open("speakers.yaml")
+    items = reader.items(root, "speakers")
+    # A speaker that could not be read is reported once, not again at each of its quotes.
+    reader.speakers_incomplete = root is None or len(items) != len({d.get("id") for d, _ in items})
+    for data, n in items:
         what = f"speaker #{n + 1}"
         if not reader.fields(data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator"}):
+            reader.speakers_incomplete = True
             continue
         speaker_id = reader.identifier(data, what)
         name = reader.text(data, "name", what)
@@ -257,6 +291,7 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
             reader.problem(data.line_of("narrator"), f"{what}: 'narrator' must be true or false")
             narrator = False
         if speaker_id is None or name is None:
+            reader.speakers_incomplete = True
             continue
         what = f"speaker '{speaker_id}'"
         if speaker_id in speakers:
@@ -341,10 +376,12 @@ def _load_entries(
 ) -> list[Entry]:
     entries: list[Entry] = []
     seen: dict[str, str] = {}
+    declared: set[object] = set()  # ids of entries that exist, even if broken: no follow-on errors
     pending_related: list[tuple[str, str, int, str]] = []
     files = sorted(p.name for p in reader.folder.glob("faq*.yaml")) or ["faq.yaml"]
     for name in files:
         for data, n in reader.items(reader.open(name), "entries"):
+            declared.add(data.get("id"))
             entry = _load_entry(reader, data, n, index, speakers, notes, pending_related)
             if entry is None:
                 continue
@@ -356,7 +393,7 @@ def _load_entries(
             seen[entry.id] = reader.file
             entries.append(entry)
     for file, entry_id, line, target in pending_related:
-        if target not in seen:
+        if target not in declared:
             reader.problems.append(
                 Problem(file, line, f"entry '{entry_id}': related entry '{target}' does not exist")
             )
@@ -424,21 +461,59 @@ def _load_quotes(
         channel = reader.text(quote, "channel", qwhat)
         role = reader.text(quote, "role", qwhat, nullable=True)
         speaker = speakers.get(speaker_id or "")
-        if speaker_id and speaker is None:
+        if speaker_id and speaker is None and not reader.speakers_incomplete:
             reader.problem(quote.line_of("speaker"), f"{qwhat}: unknown speaker '{speaker_id}'")
         if text is None or speaker is None or channel is None:
             continue
-        if index:
-            found = index.quote_lines(text)
-            if not found:
-                reader.problem(quote.line_of("text"), f"{qwhat}: not verbatim in the article: {text!r}")
-                continue
-            if not speaker.narrator and not any(index.names_near(speaker.mentions, i) for i in found):
-                reader.problem(
-                    quote.line_of("speaker"),
-                    f"{qwhat}: the article does not name {speaker.name} near these words",
-                )
-            if role and not index.names(role):
-                reader.problem(quote.line_of("role"), f"{qwhat}: role {role!r} is not in the article")
+        if index and not _check_quote(reader, quote, qwhat, index, speaker, speakers, text, channel, role):
+            continue
         quotes.append(Quote(text, speaker, role or speaker.role, channel))
     return tuple(quotes) if len(quotes) == len(items) else None
+
+
+def _check_quote(
+    reader: _Reader,
+    quote: LineDict,
+    what: str,
+    index: _ArticleIndex,
+    speaker: Speaker,
+    speakers: dict[str, Speaker],
+    text: str,
+    channel: str,
+    role: str | None,
+) -> bool:
+    """Attribution exactly as the article gives it: words, speaker, channel and role."""
+    if not index.quote_lines(text):
+        reader.problem(quote.line_of("text"), f"{what}: not verbatim in the article: {text!r}")
+        return False
+    if speaker.narrator:
+        return True  # the report's own words: any verbatim passage
+    lines = index.direct_speech_lines(text)
+    if not lines:
+        reader.problem(
+            quote.line_of("text"),
+            f"{what}: the article does not put these words in quotation marks, so they are not "
+            f"{speaker.name}'s own words; quote them as the report's narration instead",
+        )
+        return False
+    people = [s for s in speakers.values() if not s.narrator]
+    attributions = [(line, *index.attribution(line, people)) for line in lines]
+    matching = [(line, said_in) for line, named, said_in in attributions if speaker.id in named]
+    if not matching:
+        named = sorted({name for _, names, _ in attributions for name in names}) or ["nobody"]
+        reader.problem(
+            quote.line_of("speaker"),
+            f"{what}: the article attributes these words to {', '.join(named)}, not to '{speaker.id}'",
+        )
+        return False
+    if not any(index.tells_channel(channel, (line, said_in)) for line, said_in in matching):
+        reader.problem(
+            quote.line_of("channel"), f"{what}: the article does not say these words came {channel!r}"
+        )
+        return False
+    if role and fold(role) not in {fold(m) for m in (*speaker.mentions, speaker.role or "")}:
+        reader.problem(
+            quote.line_of("role"), f"{what}: {role!r} is not how the article describes {speaker.name}"
+        )
+        return False
+    return True

@@ -32,6 +32,11 @@ def attribution(quote: Quote) -> str:
     return ", ".join(parts) + f" ({quote.channel})"
 
 
+def quoted(quote: Quote) -> str:
+    """A person's words in quotation marks; the report's own narration as the excerpt it is."""
+    return quote.text if quote.speaker.narrator else f"“{quote.text}”"
+
+
 def source_line(article: Article) -> str:
     return f"Source: {article.outlet}, “{article.title}”, {article.published_text}"
 
@@ -60,7 +65,7 @@ def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
 def _answer_html(entry: Entry, reply: Reply) -> list[tuple[int, str]]:
     blocks = [(KEEP, f"<b>{esc(entry.question)}</b>"), (KEEP, esc(entry.answer))]
     for position, quote in enumerate(entry.quotes):
-        text = f"<blockquote>“{esc(quote.text)}”</blockquote>\n— <i>{esc(attribution(quote))}</i>"
+        text = f"<blockquote>{esc(quoted(quote))}</blockquote>\n— <i>{esc(attribution(quote))}</i>"
         blocks.append((FIRST_QUOTE if position == 0 else MORE_QUOTES, text))
     for note in reply.notes:
         blocks.append((NOTE, f"<b>Editor’s note:</b> {esc(note.text)}"))
@@ -111,7 +116,7 @@ def render_text(reply: Reply) -> str:
         entry = reply.entry
         lines = [entry.question, "", entry.answer]
         for quote in entry.quotes:
-            lines += ["", f"  “{quote.text}”", f"    — {attribution(quote)}"]
+            lines += ["", f"  {quoted(quote)}", f"    — {attribution(quote)}"]
         for note in reply.notes:
             lines += ["", f"Editor’s note: {note.text}"]
         if reply.suggestions:

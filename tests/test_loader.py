@@ -279,6 +279,58 @@ def test_speaker_not_named_near_the_quote(broken_knowledge):
     assert found.line == line
 
 
+def _quote_of(folder: Path, speaker: str, channel: str | None = None) -> tuple[int, int]:
+    return next(
+        (e, q)
+        for e, entry in enumerate(entries(folder))
+        for q, quote in enumerate(entry["quotes"])
+        if quote["speaker"] == speaker and (channel is None or quote["channel"] == channel)
+    )
+
+
+def test_words_given_to_a_speaker_named_nearby_but_not_their_own(broken_knowledge):
+    """Nikolenko's tweet given to Lavrov: Lavrov is named two lines up, but the tweet names Nikolenko."""
+    folder = broken_knowledge()
+    e, q = _quote_of(folder, "nikolenko", "wrote on Twitter")
+    line = set_scalar(folder, FAQ, ("entries", e, "quotes", q, "speaker"), "lavrov")
+    found = problem(folder, FAQ, "attributes these words to nikolenko")
+    assert found.line == line
+
+
+def test_indirect_speech_is_not_a_persons_quote(broken_knowledge):
+    """'Moscow was pleased with the negotiations' is the reporter's sentence, not Lavrov's words."""
+    folder = broken_knowledge()
+    e, q = _quote_of(folder, "lavrov")
+    line = set_scalar(
+        folder, FAQ, ("entries", e, "quotes", q, "text"), "Moscow was pleased with the negotiations"
+    )
+    found = problem(folder, FAQ, "not put these words in quotation marks")
+    assert found.line == line
+
+
+def test_channel_must_be_the_articles(broken_knowledge):
+    folder = broken_knowledge()
+    e, q = _quote_of(folder, "peskov", "told reporters")
+    line = set_scalar(folder, FAQ, ("entries", e, "quotes", q, "channel"), "wrote on Facebook")
+    found = problem(folder, FAQ, "wrote on Facebook")
+    assert found.line == line
+
+
+def test_role_must_be_the_speakers(broken_knowledge):
+    """'Russian Foreign Minister' is in the article, but it is Lavrov's role, not Peskov's."""
+    folder = broken_knowledge()
+    e, q = _quote_of(folder, "peskov", "told reporters")
+    line = set_scalar(folder, FAQ, ("entries", e, "quotes", q, "role"), "Russian Foreign Minister")
+    found = problem(folder, FAQ, "not how the article describes Dmitry Peskov")
+    assert found.line == line
+
+
+def test_a_broken_speakers_file_is_reported_once(broken_knowledge):
+    folder = broken_knowledge("speakers.yaml", append=b"\xff\n")
+    found = problems(folder)
+    assert [p.file for p in found] == ["knowledge/speakers.yaml"], found
+
+
 def test_speaker_the_article_never_names(broken_knowledge):
     folder = broken_knowledge()
     line = set_scalar(folder, "speakers.yaml", ("speakers", 0, "name"), "Dmitry Pesky")

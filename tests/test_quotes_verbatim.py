@@ -77,20 +77,49 @@ def test_quote_is_verbatim_and_attributed(where: str, quote: dict):
     assert holders, f"{where}: not verbatim in any quotable article line: {text!r}"
     if speaker.get("narrator"):
         return  # the report's own voice: nobody is named as saying it
-    phrases = [speaker["name"], *(speaker.get("mentions") or [])]
-    attributed = [
-        i
-        for i in holders
-        if any(names(line, p) for line in lines[max(0, i - CONTEXT_LINES) : i + 1] for p in phrases)
-    ]
-    assert attributed, (
-        f"{where}: the article does not name {speaker['name']} (as any of {phrases}) in the line holding "
-        f"{text!r} or the {CONTEXT_LINES} lines before it: {[lines[i] for i in holders]}"
+    # A person's words are words the article puts in quotation marks...
+    spoken = [i for i in holders if any(straight(text) in span for span in quotations(lines[i]))]
+    assert spoken, (
+        f"{where}: {text!r} is not inside quotation marks in the article, so not {speaker['name']}'s words"
     )
+    # ...in a line that names them, or that follows the nearest line naming anyone who speaks.
+    people = {k: v for k, v in who.items() if not v.get("narrator")}
+    attributed = []
+    for i in spoken:
+        for j in range(i, max(-1, i - CONTEXT_LINES - 1), -1):
+            named = {k for k, v in people.items() if any(names(outside(lines[j]), p) for p in phrases_of(v))}
+            if named:
+                if quote["speaker"] in named:
+                    attributed.append((i, j))
+                break
+    assert attributed, f"{where}: the article gives {text!r} to someone other than {speaker['name']}"
+    # The channel is the article's own wording, found where the article attributes the words.
+    words = [w for w in re.findall(r"\w+", straight(quote["channel"]).casefold()) if len(w) > 3]
+    assert any(
+        all(names(outside(lines[i]) + " " + outside(lines[j]), w) for w in words) for i, j in attributed
+    ), f"{where}: the article does not say {text!r} came {quote['channel']!r}"
+    role = quote.get("role")
+    if role:
+        assert any(
+            straight(role).casefold() == straight(p).casefold()
+            for p in [*phrases_of(speaker), speaker.get("role") or ""]
+        ), f"{where}: {role!r} is not how the article describes {speaker['name']}"
 
 
-def test_quote_channels_and_roles_are_the_articles_words():
-    """'told reporters', 'wrote on Twitter', roles: all things the article itself says."""
+def quotations(line: str) -> list[str]:
+    return re.findall(r'"([^"]*)"', straight(line))
+
+
+def outside(line: str) -> str:
+    """A line without its quotations: the reporter's words about who said what."""
+    return re.sub(r'"[^"]*"', " ", straight(line))
+
+
+def phrases_of(speaker: dict) -> list[str]:
+    return [speaker["name"], *(speaker.get("mentions") or [])]
+
+
+def test_quote_roles_are_the_articles_words():
     article = straight((KNOWLEDGE / load("article.yaml")["text_file"]).read_text(encoding="utf-8")).casefold()
     who = speakers()
     for where, quote in QUOTES:
