@@ -50,11 +50,13 @@ class Engine:
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         # Answer outright only when every content word is understood (a word the knowledge base
         # has never seen, "Zelensky", "casualties", may be exactly what the question is about) and
-        # at least one of them is specific: a bare "Ukraine" could mean any entry.
+        # at least one of them is specific: a bare "Ukraine" could mean any entry. And never put
+        # words in the wrong mouth: an entry answers for a person only if it is about them.
         if (
             best
             and not match.unknown
             and match.specific
+            and match.people <= self.matcher.entry_people[best.entry.id]
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= ANSWER_MARGIN
         ):

@@ -59,6 +59,7 @@ class Match:
     candidates: list[Candidate]
     unknown: list[str]  # content words found nowhere in the knowledge base
     specific: bool  # some known word singles out a minority of entries (not just "Ukraine", "talks")
+    people: frozenset[str]  # the people the question names (their tokens)
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,16 @@ class Matcher:
         self.entries = kb.entries
         self.stopwords = frozenset(stem(w) for w in kb.vocabulary.stopwords)
         equivalents = dict(kb.vocabulary.variants)
+        speaker_tokens: dict[str, str] = {}  # speaker id -> the token that names that person
         for speaker in kb.speakers.values():
             # Every way of naming a person folds to one token: first names and scripts don't matter.
             person = len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
             canonical = fold(speaker.name).split()[-1] if person else fold(speaker.name)
             for name in (speaker.name, *speaker.aliases):
                 equivalents.setdefault(fold(name), canonical)
+            if person:
+                speaker_tokens[speaker.id] = stem(canonical)
+        self.person_tokens = frozenset(speaker_tokens.values())
         # Keyed by stemmed words, so "shelled", "shelling" and "shells" all find "shell".
         self.variants = {_stems(k): _stems(v) for k, v in equivalents.items() if _stems(k) != _stems(v)}
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
@@ -107,6 +112,15 @@ class Matcher:
             tokenised.append((index, text, tokens, factor))
             for token in tokens:
                 entry_tokens[token].add(index)
+        # The people each entry is about: named in its phrasings, or quoted in it.
+        people: dict[int, set[str]] = defaultdict(set)
+        for index, _, tokens, _ in tokenised:
+            people[index] |= tokens & self.person_tokens
+        for index, entry in enumerate(kb.entries):
+            people[index] |= {
+                speaker_tokens[q.speaker.id] for q in entry.quotes if q.speaker.id in speaker_tokens
+            }
+        self.entry_people = {entry.id: frozenset(people[i]) for i, entry in enumerate(kb.entries)}
         count = max(len(kb.entries), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
@@ -182,9 +196,10 @@ class Matcher:
         tokens = self.analyse(question)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
+        people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return Match([], unknown, specific)
+            return Match([], unknown, specific, people)
         # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
         shared: dict[int, float] = {}
         get = shared.get
@@ -215,4 +230,4 @@ class Matcher:
         candidates = [
             Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]].text) for e in top
         ]
-        return Match(candidates, unknown, specific)
+        return Match(candidates, unknown, specific, people)

@@ -337,3 +337,25 @@ def test_words_common_to_most_entries_are_not_enough_to_answer(engine: Engine, q
     reply = engine.ask(question)
     assert reply.outcome is Outcome.CLARIFY
     assert 1 <= len(reply.suggestions) <= 3
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "did medinsky say the talks were a breakthrough",  # Peskov's words
+        "Did Lavrov say the talks were meaningful",  # Medinsky's word
+        "what did medinsky say about sanctions",  # Lavrov's words
+        "what did nikolenko say on telegram",  # Medinsky's video
+        "was peskov pleased",  # Lavrov was
+    ],
+)
+def test_words_are_never_put_in_the_wrong_mouth(engine: Engine, question: str):
+    """A question about one person is not answered with an entry about another."""
+    reply = engine.ask(question)
+    assert not reply.matched, (question, reply.entry.id if reply.entry else None)
+
+
+def test_a_question_naming_two_people_can_be_answered_by_an_entry_about_both(engine: Engine):
+    reply = engine.ask("Did Nikolenko refute Lavrov?")
+    assert reply.matched and reply.entry is not None
+    assert any(q.speaker.id == "nikolenko" for q in reply.entry.quotes), reply.entry.id
