@@ -22,22 +22,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answers questions about the AFP story on the Russia-Ukraine talks in Istanbul. "
         "With no command: the Telegram bot when a token is configured, otherwise the local console chat.",
     )
-    parser.add_argument(
-        "--knowledge", metavar="DIR", help="knowledge folder (default: KNOWLEDGE_DIR or ./knowledge)"
-    )
+    knowledge_help = "knowledge folder (default: KNOWLEDGE_DIR, else the project's knowledge/)"
+    parser.add_argument("--knowledge", metavar="DIR", help=knowledge_help)
+    # Accepted after the command too ("check --knowledge DIR"), without overriding one given before.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS, help=knowledge_help)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     ask = commands.add_parser(
-        "ask", help="answer one question (or, with --json and no question, one per input line)"
+        "ask",
+        parents=[common],
+        help="answer one question (or, with --json and no question, one per input line)",
     )
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("question", nargs="*", help="the question")
-    commands.add_parser("chat", help="talk to the bot in this terminal")
-    commands.add_parser("check", help="validate the knowledge folder; non-zero exit on any problem")
-    evaluate = commands.add_parser("eval", help="measure accuracy on the project's question set")
+    commands.add_parser("chat", parents=[common], help="talk to the bot in this terminal")
+    commands.add_parser(
+        "check", parents=[common], help="validate the knowledge folder; non-zero exit on any problem"
+    )
+    evaluate = commands.add_parser(
+        "eval", parents=[common], help="measure accuracy on the project's question set"
+    )
     evaluate.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, metavar="FILE")
     evaluate.add_argument("--min-accuracy", type=float, default=0.95)
     evaluate.add_argument("--min-rejection", type=float, default=0.95)
-    commands.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    commands.add_parser("run", parents=[common], help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     return parser
 
 
@@ -46,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(knowledge_dir=args.knowledge)
+        settings = load_settings(knowledge_dir=args.knowledge, telegram=args.command in ("run", None))
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE

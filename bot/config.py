@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,13 +59,31 @@ def read_environment(env_file: Path | None = None) -> dict[str, str]:
     return values
 
 
-def load_settings(env: dict[str, str] | None = None, knowledge_dir: str | None = None) -> Settings:
-    """Settings from `env` (default: environment + .env); `knowledge_dir` overrides KNOWLEDGE_DIR."""
+def load_settings(
+    env: dict[str, str] | None = None, knowledge_dir: str | None = None, *, telegram: bool = True
+) -> Settings:
+    """Settings from `env` (default: environment + .env); `knowledge_dir` overrides KNOWLEDGE_DIR.
+
+    With `telegram=False` (ask, chat, check, eval) a malformed Telegram-only setting is ignored:
+    a typo in WEBHOOK_PORT must not stop someone asking a question in the terminal.
+    """
     env = read_environment() if env is None else env
 
     def get(name: str) -> str | None:
         value = env.get(name, "").strip()
         return value or None
+
+    folder = knowledge_dir or get("KNOWLEDGE_DIR")
+    knowledge = Path(folder).expanduser() if folder else DEFAULT_KNOWLEDGE_DIR
+    try:
+        return _telegram_settings(get, knowledge)
+    except ConfigError:
+        if telegram:
+            raise
+        return Settings(token=get("TELEGRAM_BOT_TOKEN"), knowledge_dir=knowledge)
+
+
+def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Settings:
 
     port_text = get("WEBHOOK_PORT") or "8443"
     if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
@@ -87,12 +106,11 @@ def load_settings(env: dict[str, str] | None = None, knowledge_dir: str | None =
         raise ConfigError(
             "WEBHOOK_URL is set, so WEBHOOK_SECRET is required: 1-256 characters of A-Z, a-z, 0-9, _ and -"
         )
-    folder = knowledge_dir or get("KNOWLEDGE_DIR")
     return Settings(
         token=get("TELEGRAM_BOT_TOKEN"),
         base_url=get("TELEGRAM_BASE_URL"),
         log_level=level,
-        knowledge_dir=Path(folder).expanduser() if folder else DEFAULT_KNOWLEDGE_DIR,
+        knowledge_dir=knowledge,
         webhook_url=webhook_url,
         webhook_listen=get("WEBHOOK_LISTEN") or "127.0.0.1",
         webhook_port=int(port_text),

@@ -45,7 +45,9 @@ def source_line(article: Article) -> str:
 
 
 # Blocks of an answer card, by how willingly they are given up when a card is too long.
-KEEP, FIRST_QUOTE, NOTE, MORE_QUOTES = 0, 1, 1, 2
+# An editor's note is never given up while a quote it corrects could still be shown.
+KEEP, FIRST_QUOTE, MORE_QUOTES = 0, 1, 2
+NOTE = KEEP
 
 
 def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:

@@ -55,3 +55,27 @@ async def test_a_flooding_user_is_slowed_down_and_others_are_not(
 
     assert "Flood control engaged" in bot.log
     assert bot.stop() == 0
+
+
+async def test_deep_links_and_commands_are_flood_controlled_too(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn
+) -> None:
+    """A script cannot pull every answer through /start <entry-id> faster than the limit either."""
+    bot = e2e_spawn(bot_env(e2e_fake, FLOOD_LIMIT_PER_MINUTE="3")).wait_polling(e2e_fake)
+    chat = Chat(e2e_fake, bot)
+    scraper = chat.new_user("Scraper")
+    for command in [
+        "/start talks-when",
+        "/start talks-where",
+        "/topics",
+        "/source",
+        "/help",
+        "/start crimea-annexation",
+    ]:
+        e2e_fake.private_message(scraper, command)
+    await e2e_fake.wait_for_messages(4, chat_id=scraper)
+    await e2e_fake.wait_for_updates_consumed()
+    await asyncio.sleep(QUIET_PERIOD)
+    received = chat.sent(scraper)
+    assert len(received) == 4 and sum(m.plain_text == FLOOD_NOTICE for m in received) == 1
+    assert bot.stop() == 0

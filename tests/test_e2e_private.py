@@ -200,6 +200,13 @@ async def test_message_via_another_bot_is_answered(e2e: Chat) -> None:
     assert_answer_card(card)
 
 
+async def test_unknown_command_gets_a_hint(e2e: Chat) -> None:
+    user = e2e.new_user()
+    hint = await e2e.say(user, "/what did peskov say")
+    assert "/topics" in hint.plain_text and "/help" in hint.plain_text
+    assert "<blockquote>" not in hint.text
+
+
 async def test_forwarded_question_is_answered(e2e: Chat) -> None:
     """Forwarding a friend's question to the bot is a way of asking it."""
     user, friend = e2e.new_user(), e2e.new_user()

@@ -340,3 +340,13 @@ def test_reply_to_dict_outcomes(engine: Engine):
 def test_note_model_roundtrip():
     note = Note("n", "text", ("trigger",))
     assert dataclasses.replace(note, text="other").id == "n"
+
+
+def test_a_long_card_keeps_the_editors_note(engine: Engine):
+    """Cut to fit, a card gives up extra quotes before the note that corrects what it quotes."""
+    reply = engine.answer_entry("crimea-donbas-position")
+    assert reply is not None and reply.notes
+    full = render_html(reply)
+    tight = render_html(reply, limit=visible_length(full) - 20)
+    assert "Editor’s note" in tight
+    assert visible_length(tight) <= visible_length(full) - 20

@@ -71,7 +71,8 @@ def build_application(settings: Settings, engine: Engine) -> Application:
     )
     if settings.base_url:
         base = settings.base_url.rstrip("/")
-        builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot", 1))
+        files = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
+        builder = builder.base_url(base).base_file_url(files)
     application = builder.build()
     application.bot_data.update(
         holder=EngineHolder(engine, settings.knowledge_dir),
@@ -93,6 +94,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("source", handlers.source, filters=new_messages))
     application.add_handler(CommandHandler("ask", handlers.ask, filters=new_messages))
     application.add_handler(CommandHandler("reload", handlers.reload_knowledge, filters=new_messages))
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.private_unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, handlers.private_non_text))

@@ -35,6 +35,9 @@ FLOOD_NOTICE = "You’re sending questions faster than anyone can read the answe
 NOT_TEXT_HINT = (
     "I only read text. Type a question about the article, or send /topics to see what I can answer."
 )
+UNKNOWN_COMMAND = (
+    "I don’t know that command. Type your question as plain text, or use /topics, /source or /help."
+)
 STALE_BUTTON = "That button no longer works. Send /topics for the current questions."
 
 
@@ -92,6 +95,8 @@ async def answer_question(message: Message, question: str, context: ContextTypes
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcome, or the entry a deep link (t.me/<bot>?start=<entry-id>) points to."""
     message = update.effective_message
+    if not await _allowed(update, context):
+        return
     engine = engine_of(context)
     if context.args:
         reply = engine.answer_entry(context.args[0])
@@ -111,6 +116,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _allowed(update, context):
+        return
     username = context.bot.username
     text = (
         "<b>How to use me</b>\n"
@@ -124,12 +131,16 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _allowed(update, context):
+        return
     entries = engine_of(context).entries
     text = f"I can answer {len(entries)} questions about the article. Pick one:"
     await _send(update.effective_message, text, markup=keyboards.topics_keyboard(entries, 0))
 
 
 async def source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _allowed(update, context):
+        return
     article = engine_of(context).kb.article
     text = (
         f"<b>{html.escape(article.title)}</b>\n{html.escape(article.outlet)}, "
@@ -218,6 +229,12 @@ async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if question is None or not await _allowed(update, context):
         return
     await answer_question(message, question, context)
+
+
+async def private_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command this bot does not have: say which ones it has."""
+    if await _allowed(update, context):
+        await _send(update.effective_message, html.escape(UNKNOWN_COMMAND))
 
 
 async def private_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
