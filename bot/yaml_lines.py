@@ -28,7 +28,11 @@ class LineList(list):
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (five times faster on the vocabulary), else the pure one.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader whose mappings and sequences carry 1-based line numbers."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
