@@ -118,12 +118,15 @@ def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
     return EXIT_OK
 
 
+CHAT_HELP = "Type a question, a number to pick a suggestion, /topics for every question, or /quit."
+
+
 def _chat(settings: Settings) -> int:
     engine = Engine.load(settings.knowledge_dir)
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
     article = engine.kb.article
     print(f"Ask me about “{article.title}” ({article.outlet}, {article.published_text}).")
-    print("Type a question, a number to pick a suggestion, /topics for every question, or /quit.")
+    print(CHAT_HELP)
     offered: list[str] = []
     while True:
         try:
@@ -139,7 +142,13 @@ def _chat(settings: Settings) -> int:
             for number, entry in enumerate(engine.entries, 1):
                 print(f"  {number}. {entry.question}")
             continue
-        if text.isdecimal() and 0 < int(text) <= len(offered):
+        if text.startswith("/"):
+            print(CHAT_HELP)
+            continue
+        if text.isdecimal():
+            if not 0 < int(text) <= len(offered):
+                print(f"Pick a number from 1 to {len(offered)}." if offered else CHAT_HELP)
+                continue
             reply = engine.answer_entry(offered[int(text) - 1])
         else:
             reply = engine.ask(text)

@@ -46,6 +46,10 @@ class Engine:
             )
         match = self.matcher.match(cleaned)
         candidates = match.candidates
+        if not candidates and not match.unknown:  # only filler ("hello", "start", "?"): not a question yet
+            return Reply(
+                Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
+            )
         best = candidates[0] if candidates else None
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
         # Answer outright only when every content word is understood (a word the knowledge base

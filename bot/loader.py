@@ -487,7 +487,20 @@ def _check_quote(
         reader.problem(quote.line_of("text"), f"{what}: not verbatim in the article: {text!r}")
         return False
     if speaker.narrator:
-        return True  # the report's own words: any verbatim passage
+        # The report's own words: any verbatim passage, except one that is wholly a person's words.
+        if index.direct_speech_lines(text):
+            reader.problem(
+                quote.line_of("text"),
+                f"{what}: these words are inside the article's quotation marks, so they are a person's "
+                f"words, not {speaker.name}'s; give them to the person the article quotes",
+            )
+            return False
+        if role:
+            reader.problem(
+                quote.line_of("role"), f"{what}: {speaker.name} is the report itself and has no role"
+            )
+            return False
+        return True
     lines = index.direct_speech_lines(text)
     if not lines:
         reader.problem(

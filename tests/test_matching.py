@@ -186,11 +186,13 @@ def test_short_words_are_not_corrected(engine: Engine):
 @pytest.mark.parametrize(
     "question", ["what did you say", "what is it", "the", "and or", "Hi! Please, tell me."]
 )
-def test_stopword_only_input_declines(engine: Engine, question: str):
+def test_filler_only_input_gets_examples(engine: Engine, question: str):
+    """'Hi! Please, tell me.' asks nothing yet: answered like an empty message, with examples."""
     assert all(word in engine.kb.vocabulary.stopwords for word in fold(question).split()), "test setup"
     reply = engine.ask(question)
     assert reply.outcome is Outcome.DECLINE
-    assert not reply.matched and reply.entry is None and not reply.empty_question
+    assert not reply.matched and reply.entry is None and reply.empty_question
+    assert reply.suggestions
 
 
 @pytest.mark.parametrize(

@@ -48,10 +48,11 @@ def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
 
 
 def _sender_key(update: Update) -> int:
-    if update.effective_user:
-        return update.effective_user.id
+    # Anonymous admins and channels all appear as one shared bot user: count them by their chat.
     if update.effective_message and update.effective_message.sender_chat:
         return update.effective_message.sender_chat.id
+    if update.effective_user:
+        return update.effective_user.id
     return update.effective_chat.id if update.effective_chat else 0
 
 
@@ -119,9 +120,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not await _allowed(update, context):
         return
     username = context.bot.username
+    private = update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+    here = "• In this chat, just type a question about the article.\n" if private else ""
     text = (
         "<b>How to use me</b>\n"
-        "• In this chat, just type a question about the article.\n"
+        f"{here}"
         f"• In a group: <code>/ask your question</code>, mention @{html.escape(username)} "
         "with your question, or reply to one of my messages.\n"
         f"• In any chat: type <code>@{html.escape(username)} your question</code> and pick an answer.\n\n"
