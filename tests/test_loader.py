@@ -325,6 +325,15 @@ def test_role_must_be_the_speakers(broken_knowledge):
     assert found.line == line
 
 
+def test_a_persons_words_cannot_be_given_to_the_report(broken_knowledge):
+    """Peskov's "There is a lot of work to be done" relabelled as AFP narration is refused."""
+    folder = broken_knowledge()
+    e, q = _quote_of(folder, "peskov", "said")
+    set_scalar(folder, FAQ, ("entries", e, "quotes", q, "speaker"), "afp")
+    found = problem(folder, FAQ, "inside the article's quotation marks")
+    assert "AFP" in found.reason
+
+
 def test_a_broken_speakers_file_is_reported_once(broken_knowledge):
     folder = broken_knowledge("speakers.yaml", append=b"\xff\n")
     found = problems(folder)
