@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
 from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
-from bot.model import Entry, KnowledgeBase, Note
+from bot.model import Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
 from bot.textnorm import fold, strip_invisible
 
@@ -27,6 +28,7 @@ class Engine:
         self.kb = kb
         self.matcher = Matcher(kb)
         self._notes = {entry.id: _notes_for(entry, kb) for entry in kb.entries}
+        self._silent = _silent_party_pattern(kb)
 
     @classmethod
     def load(cls, folder: Path) -> Engine:
@@ -43,6 +45,15 @@ class Engine:
         if not fold(cleaned):
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
+            )
+        silent = self._silent_party(cleaned)
+        if silent is not None:
+            return Reply(
+                Outcome.DECLINE,
+                cleaned,
+                self.kb.article,
+                suggestions=self.examples(),
+                explanation=silent.mentioned,
             )
         match = self.matcher.match(cleaned)
         candidates = match.candidates
@@ -86,6 +97,13 @@ class Engine:
             suggestions=self.examples(),
         )
 
+    def _silent_party(self, question: str) -> Party | None:
+        """The party a "what did X say" question asks about, if the article never quotes X."""
+        if self._silent is None:
+            return None
+        found = self._silent[0].search(f" {fold(question)} ")
+        return self._silent[1][found.group("party")] if found else None
+
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Ranked candidates, for inline results and diagnostics."""
         return self.matcher.rank(" ".join(strip_invisible(question)[:MAX_QUESTION_CHARS].split()), limit)
@@ -120,6 +138,20 @@ def _notes_for(entry: Entry, kb: KnowledgeBase) -> tuple[Note, ...]:
         if note not in notes and any(f" {fold(t)} " in f" {said} " for t in note.triggers):
             notes.append(note)
     return tuple(notes)
+
+
+def _silent_party_pattern(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str, Party]] | None:
+    """ "did|does|has … <party> … say|tell|respond …": the party is the one asked to have spoken."""
+    by_name = {name: party for party in kb.parties for name in party.names}
+    if not by_name or not kb.speech_verbs:
+        return None
+    names = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+    verbs = "|".join(re.escape(v) for v in sorted(kb.speech_verbs, key=len, reverse=True))
+    pattern = (
+        rf" (?:did|does|do|has|have|had|will|would|was|is|were) (?:the )?(?P<party>{names})"
+        rf" (?:\w+ ){{0,3}}?(?:{verbs}) "
+    )
+    return re.compile(pattern), by_name
 
 
 class EngineHolder:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.model import Article, Entry, KnowledgeBase, Note, Quote, Speaker, Vocabulary
+from bot.model import Article, Entry, KnowledgeBase, Note, Party, Quote, Speaker, Vocabulary
 from bot.textnorm import fold, straighten_quotes
 from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
 
@@ -215,9 +215,10 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
     notes = _load_notes(reader, index)
     vocabulary = _load_vocabulary(reader)
     entries = _load_entries(reader, index, speakers, notes)
+    parties, speech_verbs = _load_parties(reader)
     if reader.problems or article is None or vocabulary is None:
         raise KnowledgeError(reader.problems or [Problem(str(folder.name), 0, "knowledge is incomplete")])
-    return KnowledgeBase(article, speakers, notes, tuple(entries), vocabulary)
+    return KnowledgeBase(article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs)
 
 
 def _load_article(reader: _Reader) -> Article | None:
@@ -345,6 +346,31 @@ def _load_vocabulary(reader: _Reader) -> Vocabulary | None:
         if section in data:
             _read_equivalents(reader, data, section, variants)
     return Vocabulary(stopwords, variants)
+
+
+def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
+    """Parties the article never quotes (optional file)."""
+    if not (reader.folder / "parties.yaml").is_file():
+        return (), ()
+    root = reader.open("parties.yaml")
+    data = reader.mapping(root, 1, "parties file") if root is not None else None
+    if data is None or not reader.fields(data, "parties file", {"speech_verbs", "parties"}):
+        return (), ()
+    verbs = tuple(fold(v) for v, _ in reader.texts(data, "speech_verbs", "parties file"))
+    parties: list[Party] = []
+    for item, n in reader.items(root, "parties"):
+        what = f"party #{n + 1}"
+        if not reader.fields(item, what, {"id", "name", "names", "mentioned"}):
+            continue
+        party_id = reader.identifier(item, what)
+        name = reader.text(item, "name", what)
+        mentioned = reader.text(item, "mentioned", what)
+        names = tuple(fold(n) for n, _ in reader.texts(item, "names", what) if fold(n))
+        if not names:
+            reader.problem(item.line_of("names"), f"{what}: 'names' must list at least one name")
+        if party_id and name and mentioned and names:
+            parties.append(Party(party_id, name, names, mentioned))
+    return tuple(parties), verbs
 
 
 def _read_equivalents(reader: _Reader, data: LineDict, section: str, into: dict[str, str]) -> None:

@@ -73,6 +73,16 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
+class Party:
+    """Someone the article mentions but never quotes."""
+
+    id: str
+    name: str
+    names: tuple[str, ...]  # folded
+    mentioned: str  # what the article does say about them
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """Everything the bot knows, loaded and validated as one piece."""
 
@@ -81,6 +91,8 @@ class KnowledgeBase:
     notes: dict[str, Note] = field(hash=False)
     entries: tuple[Entry, ...]
     vocabulary: Vocabulary
+    parties: tuple[Party, ...] = ()
+    speech_verbs: tuple[str, ...] = ()  # folded
 
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)

@@ -86,6 +86,8 @@ def _decline_html(reply: Reply) -> str:
     examples = "\n".join(f"• {esc(e.question)}" for e in reply.suggestions)
     if reply.empty_question:
         return f"{scope}\n\n{opening}\n{examples}"
+    if reply.explanation:
+        opening = esc(reply.explanation)
     return f"{opening} {scope}\n\nYou could ask, for example:\n{examples}"
 
 
@@ -133,7 +135,8 @@ def render_text(reply: Reply) -> str:
     if reply.empty_question:
         lines = [scope, "", "Ask me anything about the story, for example:"]
     else:
-        lines = ["Sorry, the article doesn’t cover that, so I can’t answer it. " + scope, ""]
+        opening = reply.explanation or "Sorry, the article doesn’t cover that, so I can’t answer it."
+        lines = [f"{opening} {scope}", ""]
         lines.append("You could ask, for example:")
     lines += [f"  • {e.question}" for e in reply.suggestions]
     return "\n".join(lines)

@@ -28,6 +28,7 @@ class Reply:
     notes: tuple[Note, ...] = ()
     suggestions: tuple[Entry, ...] = ()  # follow-ups, "did you mean" candidates, or examples
     empty_question: bool = False
+    explanation: str | None = None  # why the article has no answer, when the knowledge says why
 
     @property
     def matched(self) -> bool:

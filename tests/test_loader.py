@@ -334,6 +334,18 @@ def test_a_persons_words_cannot_be_given_to_the_report(broken_knowledge):
     assert "AFP" in found.reason
 
 
+def test_a_party_without_names_is_refused(broken_knowledge):
+    folder = broken_knowledge(
+        "parties.yaml",
+        replace=(
+            "names: [nato, north atlantic treaty organization, nato secretary general, stoltenberg, the alliance]",
+            "names: []",
+        ),
+    )
+    found = problem(folder, "parties.yaml", "party #4")
+    assert found.line > 1
+
+
 def test_a_broken_speakers_file_is_reported_once(broken_knowledge):
     folder = broken_knowledge("speakers.yaml", append=b"\xff\n")
     found = problems(folder)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine import MAX_QUESTION_CHARS, Engine
+from bot.render import render_text
 from bot.replies import Outcome, Reply
 from bot.textnorm import fold, stem, straighten_quotes, strip_invisible
 
@@ -361,3 +362,27 @@ def test_a_question_naming_two_people_can_be_answered_by_an_entry_about_both(eng
     reply = engine.ask("Did Nikolenko refute Lavrov?")
     assert reply.matched and reply.entry is not None
     assert any(q.speaker.id == "nikolenko" for q in reply.entry.quotes), reply.entry.id
+
+
+@pytest.mark.parametrize(
+    ("question", "party"),
+    [
+        ("What did China say about the talks?", "China"),
+        ("what did turkey say", "Turkey"),
+        ("What did the Iranian foreign minister tell Lavrov?", "Iranian"),
+        ("Did NATO respond to the talks?", "NATO"),
+    ],
+)
+def test_parties_the_article_never_quotes_are_said_so(engine: Engine, question: str, party: str):
+    """Asked what someone said who is never quoted, the bot says so instead of quoting someone else."""
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.DECLINE and not reply.matched
+    assert reply.explanation and party in reply.explanation
+    assert reply.explanation in render_text(reply)
+
+
+@pytest.mark.parametrize(
+    "question", ["What did Lavrov tell his Iranian counterpart?", "What did Russia say about NATO?"]
+)
+def test_a_party_that_is_only_the_topic_does_not_block_the_answer(engine: Engine, question: str):
+    assert engine.ask(question).matched
