@@ -60,6 +60,7 @@ class Match:
     unknown: list[str]  # content words found nowhere in the knowledge base
     specific: bool  # some known word singles out a minority of entries (not just "Ukraine", "talks")
     people: frozenset[str]  # the people the question names (their tokens)
+    unknown_share: float = 0.0  # how much of the question's weight is words the knowledge never uses
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,9 @@ class Matcher:
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         for token in self._content([word for word, _ in corrected]):
-            tokens.setdefault(token, self.idf.get(token, self.unknown_weight))
+            # An unknown scrap of one or two letters ("th" of a cut-off word) says less than a word.
+            unknown = self.unknown_weight if len(token) > 2 else self.unknown_weight / 2
+            tokens.setdefault(token, self.idf.get(token, unknown))
         # A corrected typo makes the whole reading a little less certain.
         return [(t, w, certainty) for t, w in tokens.items()]
 
@@ -199,7 +202,7 @@ class Matcher:
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return Match([], unknown, specific, people)
+            return Match([], unknown, specific, people, 1.0 if unknown else 0.0)
         # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
         shared: dict[int, float] = {}
         get = shared.get
@@ -230,4 +233,5 @@ class Matcher:
         candidates = [
             Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]].text) for e in top
         ]
-        return Match(candidates, unknown, specific, people)
+        unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
+        return Match(candidates, unknown, specific, people, unknown_share)

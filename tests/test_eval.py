@@ -67,8 +67,8 @@ def test_off_topic_rejection(report: EvalReport):
 
 
 # The held-out set was never used for tuning: its figures are the honest estimate for new wording.
-# Floors sit just under what was measured when it was written (83.7 % in-scope, 98.5 % rejection,
-# 2 % wrong answers), to catch regressions, not to claim the 95 % of the tuned set.
+# Floors sit under what was measured (83.7 % in-scope and 98.5 % rejection when it was written, 88.1 %
+# and 100 % now; 1-2 % wrong answers), to catch regressions, not to claim the 95 % of the tuned set.
 HOLDOUT = Path(__file__).resolve().parent / "questions_holdout.yaml"
 HOLDOUT_MIN_ACCURACY = 0.80
 HOLDOUT_MIN_REJECTION = 0.95

@@ -386,3 +386,9 @@ def test_parties_the_article_never_quotes_are_said_so(engine: Engine, question: 
 )
 def test_a_party_that_is_only_the_topic_does_not_block_the_answer(engine: Engine, question: str):
     assert engine.ask(question).matched
+
+
+@pytest.mark.parametrize("question", ["What happened in Bucha?", "Did Zelensky attend the talks?"])
+def test_questions_mostly_about_unknown_things_are_declined_plainly(engine: Engine, question: str):
+    """Not even a "did you mean": the question is about something the article never mentions."""
+    assert engine.ask(question).outcome is Outcome.DECLINE
