@@ -44,7 +44,7 @@ class Engine:
 
     def ask(self, question: str) -> Reply:
         """Answer, clarify or decline one question from a reader."""
-        cleaned = " ".join(strip_invisible(question or "")[:MAX_QUESTION_CHARS].split())
+        cleaned = _clean(question)
         if not fold(cleaned):
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
@@ -111,7 +111,7 @@ class Engine:
 
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Ranked candidates, for inline results and diagnostics."""
-        return self.matcher.rank(" ".join(strip_invisible(question)[:MAX_QUESTION_CHARS].split()), limit)
+        return self.matcher.rank(_clean(question), limit)
 
     def answer_entry(self, entry_id: str) -> Reply | None:
         """The answer card for one entry (buttons, deep links); None for an unknown id."""
@@ -133,6 +133,11 @@ class Engine:
             notes=self._notes[entry.id],
             suggestions=related,
         )
+
+
+def _clean(question: str | None) -> str:
+    """The question as matched and echoed: invisible characters out, spaces folded, length capped."""
+    return " ".join(strip_invisible(question or "")[:MAX_QUESTION_CHARS].split())
 
 
 def _notes_for(entry: Entry, kb: KnowledgeBase) -> tuple[Note, ...]:

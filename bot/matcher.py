@@ -63,15 +63,6 @@ class Match:
     unknown_share: float = 0.0  # how much of the question's weight is words the knowledge never uses
 
 
-@dataclass(frozen=True)
-class _Phrase:
-    entry_index: int
-    text: str
-    tokens: frozenset[str]
-    weight: float
-    factor: float
-
-
 class Matcher:
     """An index over every phrasing of every entry, built once per knowledge base."""
 
@@ -126,18 +117,21 @@ class Matcher:
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
 
-        self.phrases: list[_Phrase] = []
+        # One phrasing per position in these parallel lists (plain lists: the ranking loop is hot).
+        self.phrases: list[str] = []
+        self._phrase_weights: list[float] = []
+        self._phrase_factors: list[float] = []
+        self._phrase_entries: list[int] = []
         self.postings: dict[str, list[int]] = defaultdict(list)
         for index, text, tokens, factor in tokenised:
             if not tokens:
                 continue
-            weight = sum(self.idf[t] for t in tokens)
             for token in tokens:
                 self.postings[token].append(len(self.phrases))
-            self.phrases.append(_Phrase(index, text, tokens, weight, factor))
-        self._phrase_weights = [p.weight for p in self.phrases]
-        self._phrase_factors = [p.factor for p in self.phrases]
-        self._phrase_entries = [p.entry_index for p in self.phrases]
+            self.phrases.append(text)
+            self._phrase_weights.append(sum(self.idf[t] for t in tokens))
+            self._phrase_factors.append(factor)
+            self._phrase_entries.append(index)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     # -- analysis -----------------------------------------------------------------------------
@@ -231,7 +225,7 @@ class Matcher:
         # Equal best scores (a quote two entries share) are settled by how many phrasings agree.
         top = heapq.nlargest(limit, best, key=lambda e: (round(best[e], 2), support[e], -e))
         candidates = [
-            Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]].text) for e in top
+            Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]]) for e in top
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         return Match(candidates, unknown, specific, people, unknown_share)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,6 @@ class KnowledgeBase:
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
 
-    @property
+    @cached_property
     def _by_id(self) -> dict[str, Entry]:
-        cached = self.__dict__.get("_by_id_cache")
-        if cached is None:
-            cached = {e.id: e for e in self.entries}
-            object.__setattr__(self, "_by_id_cache", cached)
-        return cached
+        return {e.id: e for e in self.entries}

@@ -11,6 +11,12 @@ from bot.replies import Outcome, Reply
 from bot.textnorm import utf16_len
 
 TELEGRAM_TEXT_LIMIT = 4096
+# The bot's own sentences, shared by both looks.
+SCOPE = "I answer questions about one {outlet} story, {title} ({date}): {summary}."
+ASK_ANYTHING = "Ask me anything about the story, for example:"
+NOT_COVERED = "Sorry, the article doesn’t cover that, so I can’t answer it."
+FOR_EXAMPLE = "You could ask, for example:"
+DID_YOU_MEAN = "I’m not sure which question you mean. Did you mean:"
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -56,7 +62,7 @@ def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
         blocks = _answer_html(reply.entry, reply)
     elif reply.outcome is Outcome.CLARIFY:
         blocks = [
-            (KEEP, "I’m not sure which question you mean. Did you mean:"),
+            (KEEP, DID_YOU_MEAN),
             (KEEP, "\n".join(f"{n}. {esc(e.question)}" for n, e in enumerate(reply.suggestions, 1))),
         ]
     else:
@@ -77,18 +83,17 @@ def _answer_html(entry: Entry, reply: Reply) -> list[tuple[int, str]]:
 
 def _decline_html(reply: Reply) -> str:
     article = reply.article
-    opening = (
-        "Ask me anything about the story, for example:"
-        if reply.empty_question
-        else "Sorry, the article doesn’t cover that, so I can’t answer it."
+    scope = SCOPE.format(
+        outlet=esc(article.outlet),
+        title=f"<i>“{esc(article.title)}”</i>",
+        date=esc(article.published_text),
+        summary=esc(article.summary),
     )
-    scope = f"I answer questions about one {esc(article.outlet)} story, <i>“{esc(article.title)}”</i> ({esc(article.published_text)}): {esc(article.summary)}."
     examples = "\n".join(f"• {esc(e.question)}" for e in reply.suggestions)
     if reply.empty_question:
-        return f"{scope}\n\n{opening}\n{examples}"
-    if reply.explanation:
-        opening = esc(reply.explanation)
-    return f"{opening} {scope}\n\nYou could ask, for example:\n{examples}"
+        return f"{scope}\n\n{ASK_ANYTHING}\n{examples}"
+    opening = esc(reply.explanation) if reply.explanation else NOT_COVERED
+    return f"{opening} {scope}\n\n{FOR_EXAMPLE}\n{examples}"
 
 
 def _fit(blocks: list[tuple[int, str]], limit: int) -> str:
@@ -128,16 +133,19 @@ def render_text(reply: Reply) -> str:
         lines += ["", source_line(article)]
         return "\n".join(lines)
     if reply.outcome is Outcome.CLARIFY:
-        lines = ["I’m not sure which question you mean. Did you mean:"]
+        lines = [DID_YOU_MEAN]
         lines += [f"  {n}. {e.question}" for n, e in enumerate(reply.suggestions, 1)]
         return "\n".join(lines)
-    scope = f"I answer questions about one {article.outlet} story, “{article.title}” ({article.published_text}): {article.summary}."
+    scope = SCOPE.format(
+        outlet=article.outlet,
+        title=f"“{article.title}”",
+        date=article.published_text,
+        summary=article.summary,
+    )
     if reply.empty_question:
-        lines = [scope, "", "Ask me anything about the story, for example:"]
+        lines = [scope, "", ASK_ANYTHING]
     else:
-        opening = reply.explanation or "Sorry, the article doesn’t cover that, so I can’t answer it."
-        lines = [f"{opening} {scope}", ""]
-        lines.append("You could ask, for example:")
+        lines = [f"{reply.explanation or NOT_COVERED} {scope}", "", FOR_EXAMPLE]
     lines += [f"  • {e.question}" for e in reply.suggestions]
     return "\n".join(lines)
 
