@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m bot check
 	$(BIN)/python -m pytest
 

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+        stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings(knowledge_dir=args.knowledge, telegram=args.command in ("run", None))
@@ -110,7 +110,7 @@ def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
         print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
         return EXIT_OK
     stdin = sys.stdin
-    stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")  # type: ignore[attr-defined]
+    stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")  # type: ignore[union-attr]
     for line in stdin:
         reply = engine.ask(line.rstrip("\r\n"))
         sys.stdout.write(json.dumps(reply_to_dict(reply), ensure_ascii=False) + "\n")
@@ -123,7 +123,7 @@ CHAT_HELP = "Type a question, a number to pick a suggestion, /topics for every q
 
 def _chat(settings: Settings) -> int:
     engine = Engine.load(settings.knowledge_dir)
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     article = engine.kb.article
     print(f"Ask me about “{article.title}” ({article.outlet}, {article.published_text}).")
     print(CHAT_HELP)

@@ -74,7 +74,7 @@ class _Reader:
         self.problem(line, f"{what} must be a mapping, got {_kind(value)}")
         return None
 
-    def fields(self, data: LineDict, what: str, required: set[str], optional: set[str] = frozenset()) -> bool:
+    def fields(self, data: LineDict, what: str, required: set[str], optional: frozenset[str] | set[str] = frozenset()) -> bool:
         ok = True
         for key in sorted(required - data.keys()):
             self.problem(data.line, f"{what}: missing field '{key}'")
@@ -265,10 +265,10 @@ def _load_article(reader: _Reader) -> Article | None:
         skip.add(line_text)
     if title and straighten_quotes(title) not in straighten_quotes(text):
         reader.problem(data.line_of("title"), "article: title is not in the article text")
-    if None in (title, outlet, published, published_text):
+    if title is None or outlet is None or published is None or published_text is None:
         return None
     quotable = tuple(line for line in lines if line and line not in skip)
-    return Article(title, outlet, published, published_text, summary, text, quotable)
+    return Article(title, outlet, published, published_text, summary or title, text, quotable)
 
 
 def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Speaker]:
@@ -377,7 +377,7 @@ def _read_equivalents(reader: _Reader, data: LineDict, section: str, into: dict[
     """A table of canonical form -> other ways to write it, folded, each way claimed once."""
     table = reader.mapping(data.get(section), data.line_of(section), f"vocabulary: {section}")
     for canonical, spellings in (table or {}).items():
-        line = table.line_of(canonical)
+        line = table.line_of(canonical) if table is not None else data.line_of(section)
         target = fold(str(canonical))
         if not target or not isinstance(spellings, LineList):
             reader.problem(line, f"vocabulary: {section} of {canonical!r} must be a list")
@@ -464,7 +464,7 @@ def _load_entry(
         else:
             pending_related.append((reader.file, entry_id, line, target))
             related.append(target)
-    if None in (topic, question, answer) or quotes is None:
+    if topic is None or question is None or answer is None or quotes is None:
         return None
     return Entry(entry_id, topic, question, alternates, answer, quotes, tuple(entry_notes), tuple(related))
 

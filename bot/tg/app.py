@@ -9,72 +9,69 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
-    BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     LinkPreviewOptions,
+    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     Defaults,
+    ExtBot,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
-from bot.tg import handlers
+from bot.tg import commands, handlers
+from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = [
-    BotCommand("start", "What this bot is"),
-    BotCommand("topics", "Every question I can answer"),
-    BotCommand("ask", "Ask a question about the article"),
-    BotCommand("source", "The article I quote"),
-    BotCommand("help", "How to use me"),
-]
-GROUP_COMMANDS = [
-    BotCommand("ask", "Ask a question about the article"),
-    BotCommand("topics", "Every question I can answer"),
-    BotCommand("source", "The article I quote"),
-    BotCommand("help", "How to use me"),
-]
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 CONCURRENT_MESSAGES = 256  # updates answered by messages (these may wait in the rate limiter)
 CONCURRENT_QUICK_ANSWERS = 128  # inline queries and button presses, which must not wait
+CHECKS = -1  # handler group run before the answering handlers: checks every update needs
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:
-    """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
-    builder = (
+def build_application(settings: Settings, engine: Engine, rate_limit: bool = True) -> BotApplication:
+    """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests).
+
+    rate_limit=False leaves out AIORateLimiter (benchmarks measure the bot without Telegram's caps)."""
+    builder: ApplicationBuilder[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any] = (
         Application.builder()
         .token(settings.require_token())
+        .context_types(CONTEXT_TYPES)
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(TwoLaneUpdateProcessor(CONCURRENT_MESSAGES, fast_lane=CONCURRENT_QUICK_ANSWERS))
+        .concurrent_updates(TwoLaneUpdateProcessor(CONCURRENT_MESSAGES, quick=CONCURRENT_QUICK_ANSWERS))
         .post_init(on_startup)
     )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if settings.base_url:
         base = settings.base_url.rstrip("/")
         files = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
         builder = builder.base_url(base).base_file_url(files)
     application = builder.build()
-    application.bot_data.update(
+    application.bot_data.setup(
         holder=EngineHolder(engine, settings.knowledge_dir),
         flood=FloodGuard(settings.flood_limit_per_minute),
         admins=settings.admin_user_ids,
@@ -83,33 +80,36 @@ def build_application(settings: Settings, engine: Engine) -> Application:
     return application
 
 
-def register_handlers(application: Application) -> None:
-    """All handlers, in the order they are tried. Edited messages and channel posts are ignored."""
+def register_handlers(application: BotApplication) -> None:
+    """All handlers, in the order they are tried. Edited messages and channel posts are ignored.
+
+    Group CHECKS runs first for every update; flood control there stops an update with
+    ApplicationHandlerStop before any answering handler (group 0) sees it."""
+    application.add_handler(TypeHandler(Update, handlers.flood_control), group=CHECKS)
     new_messages = filters.UpdateType.MESSAGE
     private = filters.ChatType.PRIVATE & new_messages
     groups = filters.ChatType.GROUPS & new_messages
-    application.add_handler(CommandHandler("start", handlers.start, filters=private))
-    application.add_handler(CommandHandler("help", handlers.help_command, filters=new_messages))
-    application.add_handler(CommandHandler("topics", handlers.topics, filters=new_messages))
-    application.add_handler(CommandHandler("source", handlers.source, filters=new_messages))
-    application.add_handler(CommandHandler("ask", handlers.ask, filters=new_messages))
-    application.add_handler(CommandHandler("reload", handlers.reload_knowledge, filters=new_messages))
-    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.private_unknown_command))
+    for command in commands.COMMANDS:
+        where = private if command.private_only else new_messages
+        application.add_handler(CommandHandler(command.name, command.callback, filters=where))
+    application.add_handler(MessageHandler(private & filters.COMMAND, commands.unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, handlers.private_non_text))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(CallbackQueryHandler(handlers.answer_button, pattern=handlers.ANSWER_PATTERN))
+    application.add_handler(CallbackQueryHandler(handlers.topics_page_button, pattern=handlers.TOPICS_PATTERN))
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
     application.add_error_handler(handlers.on_error)
 
 
-async def on_startup(application: Application) -> None:
+async def on_startup(application: BotApplication) -> None:
     """Register the command menus and the SIGHUP reload (run_polling/run_webhook call this)."""
     bot = application.bot
-    await bot.set_my_commands(PRIVATE_COMMANDS)
-    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
-    holder: EngineHolder = application.bot_data["holder"]
+    await bot.set_my_commands(commands.menu(private=True))
+    await bot.set_my_commands(commands.menu(private=True), scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(commands.menu(private=False), scope=BotCommandScopeAllGroupChats())
+    holder = application.bot_data.holder
 
     def reload_on_hangup() -> None:
         application.create_task(handlers.reload_engine(holder))
@@ -143,7 +143,7 @@ def run_bot(settings: Settings, engine: Engine) -> int:
     return 0
 
 
-def _serve(application: Application, settings: Settings) -> None:
+def _serve(application: BotApplication, settings: Settings) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if settings.webhook_url:
         log.info("Starting webhook on %s:%d", settings.webhook_listen, settings.webhook_port)

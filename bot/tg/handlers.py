@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 
 from telegram import (
+    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -16,14 +18,15 @@ from telegram import (
 )
 from telegram.constants import ChatType
 from telegram.error import RetryAfter, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ExtBot
 
 from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
 from bot.loader import KnowledgeError
 from bot.render import render_html, source_line
 from bot.replies import Outcome, Reply
 from bot.tg import keyboards
-from bot.tg.flood import FloodGuard, Verdict
+from bot.tg.context import BotContext
+from bot.tg.flood import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +38,20 @@ FLOOD_NOTICE = "You’re sending questions faster than anyone can read the answe
 NOT_TEXT_HINT = (
     "I only read text. Type a question about the article, or send /topics to see what I can answer."
 )
-UNKNOWN_COMMAND = (
-    "I don’t know that command. Type your question as plain text, or use /topics, /source or /help."
-)
 STALE_BUTTON = "That button no longer works. Send /topics for the current questions."
 
 
-def engine_of(context: ContextTypes.DEFAULT_TYPE) -> Engine:
+def engine_of(context: BotContext) -> Engine:
     """The engine serving right now; a handler takes it once, so a reload never mixes versions."""
-    holder: EngineHolder = context.bot_data["holder"]
-    return holder.engine
+    return context.bot_data.engine
+
+
+def message_of(update: Update) -> Message:
+    """The update's message; the handler's filters guarantee there is one."""
+    message = update.effective_message
+    if message is None:
+        raise ValueError(f"update {update.update_id} has no message")
+    return message
 
 
 def _sender_key(update: Update) -> int:
@@ -56,24 +63,45 @@ def _sender_key(update: Update) -> int:
     return update.effective_chat.id if update.effective_chat else 0
 
 
-async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Flood control: True to go on; tells the sender once when they are over the limit."""
-    guard: FloodGuard = context.bot_data["flood"]
-    verdict = guard.check(_sender_key(update))
-    if verdict is Verdict.ALLOW:
+def _is_for_this_bot(update: Update, bot: ExtBot[None]) -> bool:
+    """Whether the bot acts on this update at all (group chatter and its own inline echoes: no)."""
+    message = update.message
+    if message is None:
+        return update.inline_query is not None or update.callback_query is not None
+    if _from_this_bot_inline(message, bot.id):
+        return False
+    if message.chat.type == ChatType.PRIVATE:
         return True
+    if (message.text or "").startswith("/"):
+        return True
+    return addressed_question(message, bot.id, bot.username) is not None
+
+
+async def flood_control(update: Update, context: BotContext) -> None:
+    """Group -1, before every other handler: over the limit, the update stops here.
+
+    The sender is told once per burst (an alert on a button, a message in a chat, an empty inline
+    answer); further updates in the burst get only the acknowledgement Telegram needs."""
+    if not _is_for_this_bot(update, context.bot):
+        return
+    verdict = context.bot_data.flood.check(_sender_key(update))
+    if verdict is Verdict.ALLOW:
+        return
     if verdict is Verdict.WARN:
         log.info("Flood control engaged for update %s", update.update_id)
-        if update.callback_query:
-            await update.callback_query.answer(FLOOD_NOTICE, show_alert=True)
-        elif update.effective_message:
-            await _send(update.effective_message, html.escape(FLOOD_NOTICE))
-    elif update.callback_query:
-        await update.callback_query.answer()
-    return False
+    warn = verdict is Verdict.WARN
+    if update.callback_query:
+        await update.callback_query.answer(FLOOD_NOTICE if warn else None, show_alert=warn)
+    elif update.inline_query:
+        await update.inline_query.answer([], cache_time=0, is_personal=True)
+    elif warn and update.effective_message:
+        await send(update.effective_message, html.escape(FLOOD_NOTICE))
+    raise ApplicationHandlerStop
 
 
-async def _send(message: Message, text: str, reply: Reply | None = None, markup=None) -> None:
+async def send(
+    message: Message, text: str, reply: Reply | None = None, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Answer a message: in groups as a reply to it, in private as a plain message."""
     if markup is None and reply is not None:
         markup = keyboards.questions_keyboard(reply.suggestions)  # follow-ups or "did you mean"
@@ -85,24 +113,22 @@ async def _send(message: Message, text: str, reply: Reply | None = None, markup=
     )
 
 
-async def answer_question(message: Message, question: str, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_question(message: Message, question: str, context: BotContext) -> None:
     reply = engine_of(context).ask(question)
-    await _send(message, render_html(reply), reply)
+    await send(message, render_html(reply), reply)
 
 
 # -- commands ---------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Welcome, or the entry a deep link (t.me/<bot>?start=<entry-id>) points to."""
-    message = update.effective_message
-    if not await _allowed(update, context):
-        return
+    message = message_of(update)
     engine = engine_of(context)
     if context.args:
         reply = engine.answer_entry(context.args[0])
         if reply is not None:
-            await _send(message, render_html(reply), reply)
+            await send(message, render_html(reply), reply)
             return
     article = engine.kb.article
     text = (
@@ -113,37 +139,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "Every answer quotes the article and says who said it.\n\n"
         "Try one of these, or send /topics to see everything I can answer:"
     )
-    await _send(message, text, markup=keyboards.start_keyboard(engine.examples()))
+    await send(message, text, markup=keyboards.start_keyboard(engine.examples()))
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not await _allowed(update, context):
-        return
-    username = context.bot.username
-    private = update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
-    here = "• In this chat, just type a question about the article.\n" if private else ""
-    text = (
-        "<b>How to use me</b>\n"
-        f"{here}"
-        f"• In a group: <code>/ask your question</code>, mention @{html.escape(username)} "
-        "with your question, or reply to one of my messages.\n"
-        f"• In any chat: type <code>@{html.escape(username)} your question</code> and pick an answer.\n\n"
-        "/topics lists every question I can answer; /source shows the article I quote."
-    )
-    await _send(update.effective_message, text)
-
-
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not await _allowed(update, context):
-        return
+async def topics(update: Update, context: BotContext) -> None:
     entries = engine_of(context).entries
     text = f"I can answer {len(entries)} questions about the article. Pick one:"
-    await _send(update.effective_message, text, markup=keyboards.topics_keyboard(entries, 0))
+    await send(message_of(update), text, markup=keyboards.topics_keyboard(entries, 0))
 
 
-async def source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if not await _allowed(update, context):
-        return
+async def source(update: Update, context: BotContext) -> None:
     article = engine_of(context).kb.article
     text = (
         f"<b>{html.escape(article.title)}</b>\n{html.escape(article.outlet)}, "
@@ -151,27 +156,25 @@ async def source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"The story covers {html.escape(article.summary)}.\n\n"
         "Every quote I give is the article’s exact words, with the speaker the article names."
     )
-    await _send(update.effective_message, text)
+    await send(message_of(update), text)
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask(update: Update, context: BotContext) -> None:
     """/ask <question>, in private chats and groups."""
-    message = update.effective_message
-    if not await _allowed(update, context):
-        return
+    message = message_of(update)
     question = " ".join(context.args or [])
     await answer_question(message, question, context)
 
 
-async def reload_knowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_knowledge(update: Update, context: BotContext) -> None:
     """/reload: admins only; the old knowledge keeps serving if the new one is broken."""
-    message = update.effective_message
+    message = message_of(update)
     user = update.effective_user
-    if user is None or user.id not in context.bot_data["admins"]:
-        await _send(message, "Sorry, only the bot’s administrators can reload its knowledge.")
+    if user is None or user.id not in context.bot_data.admins:
+        await send(message, "Sorry, only the bot’s administrators can reload its knowledge.")
         return
-    _, detail = await reload_engine(context.bot_data["holder"])
-    await _send(message, html.escape(detail[:3500]))
+    _, detail = await reload_engine(context.bot_data.holder)
+    await send(message, html.escape(detail[:3500]))
 
 
 async def reload_engine(holder: EngineHolder) -> tuple[bool, str]:
@@ -193,11 +196,11 @@ def _from_this_bot_inline(message: Message, bot_id: int) -> bool:
     return message.via_bot is not None and message.via_bot.id == bot_id
 
 
-async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    if _from_this_bot_inline(message, context.bot.id) or not await _allowed(update, context):
+async def private_text(update: Update, context: BotContext) -> None:
+    message = message_of(update)
+    if _from_this_bot_inline(message, context.bot.id):
         return
-    await answer_question(message, message.text, context)
+    await answer_question(message, message.text or "", context)
 
 
 def addressed_question(message: Message, bot_id: int, username: str) -> str | None:
@@ -225,56 +228,70 @@ def addressed_question(message: Message, bot_id: int, username: str) -> str | No
     return text.strip(" ,:")
 
 
-async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_text(update: Update, context: BotContext) -> None:
     """Group chatter is ignored unless it mentions the bot or replies to it."""
-    message = update.effective_message
+    message = message_of(update)
     question = addressed_question(message, context.bot.id, context.bot.username)
-    if question is None or not await _allowed(update, context):
+    if question is None:
         return
     await answer_question(message, question, context)
 
 
-async def private_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command this bot does not have: say which ones it has."""
-    if await _allowed(update, context):
-        await _send(update.effective_message, html.escape(UNKNOWN_COMMAND))
-
-
-async def private_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if await _allowed(update, context):
-        await _send(update.effective_message, html.escape(NOT_TEXT_HINT))
+async def private_non_text(update: Update, context: BotContext) -> None:
+    await send(message_of(update), html.escape(NOT_TEXT_HINT))
 
 
 # -- buttons ----------------------------------------------------------------------------------
 
 
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Question buttons and topic pages; forged or stale data gets a polite acknowledgement."""
+ANSWER_PATTERN = rf"^{keyboards.ANSWER_PREFIX}(.+)$"  # a:<entry id>
+TOPICS_PATTERN = rf"^{keyboards.TOPICS_PREFIX}([0-9]+)$"  # t:<page>
+
+
+def _pressed(update: Update, context: BotContext) -> tuple[str | None, Message | None]:
+    """The value the button's pattern captured, and the message the button is on (if still known).
+
+    python-telegram-bot lets a press without data through every CallbackQueryHandler, pattern or
+    not; then there is no match and the value is None."""
     query = update.callback_query
-    if not await _allowed(update, context):
-        return
-    parsed = keyboards.parse_callback(query.data)
-    engine = engine_of(context)
+    assert query is not None
     message = query.message if isinstance(query.message, Message) else None
-    if parsed is None or message is None:
-        await query.answer(STALE_BUTTON)
-        return
-    kind, value = parsed
-    if kind == "topics":
-        if not value.isdecimal() or int(value) >= keyboards.page_count(len(engine.entries)):
-            await query.answer(STALE_BUTTON)
-            return
-        await query.answer()
-        await query.edit_message_reply_markup(keyboards.topics_keyboard(engine.entries, int(value)))
-        return
-    reply = engine.answer_entry(value)
-    if reply is None:
+    match = context.matches[0] if context.matches else None
+    return (match.group(1) if isinstance(match, re.Match) else None), message
+
+
+async def answer_button(update: Update, context: BotContext) -> None:
+    """A question button: the entry's answer card, sent to the chat the button is in."""
+    query = update.callback_query
+    assert query is not None
+    entry_id, message = _pressed(update, context)
+    reply = engine_of(context).answer_entry(entry_id) if entry_id is not None else None
+    if reply is None or message is None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
     await message.chat.send_message(
         render_html(reply), reply_markup=keyboards.questions_keyboard(reply.suggestions)
     )
+
+
+async def topics_page_button(update: Update, context: BotContext) -> None:
+    """‹ Previous / Next › under /topics: the keyboard is edited in place."""
+    query = update.callback_query
+    assert query is not None
+    page, message = _pressed(update, context)
+    entries = engine_of(context).entries
+    if message is None or page is None or int(page) >= keyboards.page_count(len(entries)):
+        await query.answer(STALE_BUTTON)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(keyboards.topics_keyboard(entries, int(page)))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Any other button data (forged, or from an older version): a polite acknowledgement."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(STALE_BUTTON)
 
 
 # -- inline mode ------------------------------------------------------------------------------
@@ -308,9 +325,10 @@ def _not_covered_result(engine: Engine) -> InlineQueryResultArticle:
     )
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """@bot question: ranked answers; empty query: every question, page by page."""
     query = update.inline_query
+    assert query is not None
     engine = engine_of(context)
     text = query.query.strip()
     if not text:
@@ -342,7 +360,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 # -- errors -----------------------------------------------------------------------------------
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log once, with the update id and never the token (log records are redacted); keep serving."""
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error

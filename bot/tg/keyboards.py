@@ -22,16 +22,6 @@ def answer_data(entry_id: str) -> str:
     return data
 
 
-def parse_callback(data: str | None) -> tuple[str, str] | None:
-    """(kind, value) for data this bot made; None for anything forged or stale-format."""
-    if not data or len(data.encode()) > CALLBACK_LIMIT:
-        return None
-    for kind, prefix in (("answer", ANSWER_PREFIX), ("topics", TOPICS_PREFIX)):
-        if data.startswith(prefix) and len(data) > len(prefix):
-            return kind, data[len(prefix) :]
-    return None
-
-
 def _label(text: str) -> str:
     return text if len(text) <= BUTTON_TEXT_MAX else text[: BUTTON_TEXT_MAX - 1].rstrip() + "…"
 

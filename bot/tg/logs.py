@@ -56,7 +56,7 @@ def install_redaction(secrets: Iterable[str]) -> None:
             # Telegram's own errors say all there is to say; their tracebacks are library internals.
             record.exc_text = redact(f"{type(error).__name__}: {error}")
             record.exc_info = None
-        elif error is not None:
+        elif error is not None and record.exc_info is not None:
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
         if record.stack_info:
             record.stack_info = redact(record.stack_info)

@@ -1,0 +1,52 @@
+"""The bot's shared state as a typed class, and the typed ContextTypes that hand it to handlers."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from bot.engine import Engine, EngineHolder
+from bot.tg.flood import FloodGuard
+
+
+class BotData:
+    """What every handler may need: the serving engine, flood control and who may /reload.
+
+    python-telegram-bot builds bot_data with no arguments, so the parts are given by `setup` once the
+    application exists; reading one before that is a programming error and says so."""
+
+    def __init__(self) -> None:
+        self._holder: EngineHolder | None = None
+        self._flood: FloodGuard | None = None
+        self.admins: frozenset[int] = frozenset()
+
+    def setup(self, holder: EngineHolder, flood: FloodGuard, admins: frozenset[int]) -> None:
+        self._holder, self._flood, self.admins = holder, flood, admins
+
+    @property
+    def holder(self) -> EngineHolder:
+        if self._holder is None:
+            raise RuntimeError("bot_data used before setup()")
+        return self._holder
+
+    @property
+    def flood(self) -> FloodGuard:
+        if self._flood is None:
+            raise RuntimeError("bot_data used before setup()")
+        return self._flood
+
+    @property
+    def engine(self) -> Engine:
+        """The engine serving right now; a handler takes it once, so a reload never mixes versions."""
+        return self.holder.engine
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext whose bot_data is a BotData."""
+
+
+BotApplication: TypeAlias = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+CONTEXT_TYPES: ContextTypes[BotContext, dict[Any, Any], dict[Any, Any], BotData] = ContextTypes(
+    context=BotContext, bot_data=BotData
+)
