@@ -49,6 +49,7 @@ class _Reader:
         self.folder = folder
         self.problems: list[Problem] = []
         self.file = ""
+        self.article_file = "the article"  # the article text's own file, once article.yaml names it
         self.speakers_incomplete = False
 
     def problem(self, line: int, reason: str) -> None:
@@ -246,6 +247,7 @@ def _load_article(reader: _Reader) -> Article | None:
     if text_file is None:
         return None
     path = reader.folder / text_file
+    reader.article_file = str(Path(reader.folder.name) / text_file)
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
@@ -510,7 +512,11 @@ def _check_quote(
 ) -> bool:
     """Attribution exactly as the article gives it: words, speaker, channel and role."""
     if not index.quote_lines(text):
-        reader.problem(quote.line_of("text"), f"{what}: not verbatim in the article: {text!r}")
+        # Either the quote or the article text changed: name both files, the quote's with its line.
+        reader.problem(
+            quote.line_of("text"),
+            f"{what}: not verbatim in the article: {reader.article_file} no longer contains {text!r}",
+        )
         return False
     if speaker.narrator:
         # The report's own words: any verbatim passage, except one that is wholly a person's words.

@@ -12,6 +12,7 @@ import yaml
 from bot.loader import KnowledgeError, Problem, load_knowledge
 
 FAQ = "faq.yaml"
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 PROBLEM_LINE = re.compile(r"^\s*(knowledge/[\w.-]+):(\d+): (.+)$", re.MULTILINE)
 
 
@@ -526,3 +527,23 @@ def test_knowledge_dir_environment_variable(run_cli, broken_knowledge, knowledge
     # --knowledge wins over the environment
     result = run_cli("--knowledge", str(knowledge_dir), "check", env={"KNOWLEDGE_DIR": str(folder)})
     assert result.returncode == 0, result.stderr.decode()
+
+
+def test_altered_article_names_the_article_file_and_the_quote(broken_knowledge):
+    """The article text changed under a quote: the refusal names the article's file, the quote and
+    where the quote is written (its own file and line)."""
+    article = (KNOWLEDGE / "article.txt").read_text(encoding="utf-8")
+    faq = yaml.safe_load((KNOWLEDGE / FAQ).read_text(encoding="utf-8"))
+    entry_index, quote = next(
+        (i, q["text"]) for i, e in enumerate(faq["entries"]) for q in e["quotes"] if article.count(q["text"]) == 1
+    )
+    word = max(re.findall(r"\w{5,}", quote), key=len)
+    folder = broken_knowledge("article.txt", replace=(quote, quote.replace(word, word[::-1], 1)))
+    found = problem(folder, FAQ, "not verbatim")
+    quote_number = next(
+        n for n, q in enumerate(faq["entries"][entry_index]["quotes"]) if q["text"] == quote
+    )
+    assert found.line == line_of(folder, FAQ, "entries", entry_index, "quotes", quote_number, "text")
+    assert "knowledge/article.txt no longer contains" in found.reason
+    assert repr(quote) in found.reason
+    assert str(found).startswith(f"knowledge/{FAQ}:{found.line}: ")
