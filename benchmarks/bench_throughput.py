@@ -13,10 +13,11 @@ fast as possible and times how long it takes until the server has recorded N sen
     with the same text, same base_url.
 
 Logging is configured as in production (bot.tg.logs.configure_logging at INFO). Runs alternate
-between (a) and (b); the median of R runs is reported for each, with the ratio (goal: >= 80%).
-Caveat: the fake server shares this process (and its GIL) with the bot; it validates every reply as
-Telegram would (HTML, keyboards), and this bot's replies are longer and richer than an echo, so part
-of the difference is the server's work. The script measures that work too and prints it.
+between (a) and (b); each run's ratio ours/echo is printed (goal: >= 90% in each run), then the medians.
+The fake server (and the pusher) run in a process of their own, as Telegram is not in the bot's
+process: it validates every reply as Telegram would (HTML, keyboards), and this bot's replies are
+longer and richer than an echo, so in the bot's process that work would be charged to the bot. The
+script measures that work and prints it; --same-process runs the server in the bot's process.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ import argparse
 import asyncio
 import json
 import logging
+import multiprocessing
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +53,7 @@ from bot.tg.logs import configure_logging  # noqa: E402
 
 KNOWLEDGE = ROOT / "knowledge"
 QUESTIONS = ROOT / "tests" / "questions.yaml"
-TARGET_RATIO = 0.80
+TARGET_RATIO = 0.90
 FIRST_USER = 700_000
 USERS = 500  # distinct senders (private chats)
 RUN_TIMEOUT = 120.0  # seconds for one run to see every answer
@@ -126,6 +129,64 @@ async def one_run(
     return n / elapsed
 
 
+def serve_in_own_process(conn: multiprocessing.connection.Connection, texts: list[str]) -> None:
+    """The fake Bot API and the pusher in a process of their own (as Telegram is not in the bot's)."""
+    with FakeTelegram(TOKEN) as fake:
+        users = [FIRST_USER + i for i in range(USERS)]
+        for user in users:
+            fake.user(user)
+        conn.send((fake.base_url, fake.base_file_url))
+        conn.recv()  # the bot is polling
+        fake.private_message(users[0], "Where were the talks held?")  # warm-up exchange
+
+        def wait(predicate: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + RUN_TIMEOUT
+            while not predicate():
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{what} not reached within {RUN_TIMEOUT:.0f} s")
+                time.sleep(0.002)
+
+        wait(lambda: len(fake.sent_messages()) >= 1, "warm-up answer")
+        before, n = len(fake.sent_messages()), len(texts)
+        started = time.perf_counter()
+        for i, text in enumerate(texts):
+            fake.private_message(users[i % USERS], text)
+        wait(lambda: len(fake.sent_messages()) >= before + n, f"{n} answers")
+        elapsed = time.perf_counter() - started
+        time.sleep(0.2)  # duplicates would show up
+        conn.send((elapsed, len(fake.rejections), len(fake.sent_messages()) - before - n))
+        conn.recv()  # the bot has stopped polling: the server may go
+
+
+async def one_run_split(
+    make: Callable[[FakeTelegram, Engine], Application],
+    startup: Callable | None,
+    engine: Engine,
+    texts: list[str],
+) -> float:
+    """As one_run, with the fake server in its own process: only the bot's own work is timed."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(target=serve_in_own_process, args=(theirs, texts), daemon=True)
+    server.start()
+    try:
+        base_url, base_file_url = await asyncio.to_thread(ours.recv)
+        where = SimpleNamespace(base_url=base_url, base_file_url=base_file_url)
+        async with running_application(where, make(where, engine), startup=startup):  # type: ignore[arg-type]
+            ours.send("go")
+            elapsed, rejections, extra = await asyncio.to_thread(ours.recv)
+        ours.send("stop")
+    finally:
+        server.join(timeout=30)
+        if server.is_alive():
+            server.terminate()
+    if rejections:
+        raise RuntimeError(f"the fake rejected {rejections} calls")
+    if extra:
+        raise RuntimeError("more answers than questions")
+    return len(texts) / elapsed
+
+
 # -- context figures ---------------------------------------------------------------------------------
 
 
@@ -175,7 +236,7 @@ def fake_cost_us(engine: Engine, texts: list[str], samples: int = 300) -> tuple[
 # -- main --------------------------------------------------------------------------------------------
 
 
-async def main_async(n: int, runs: int) -> int:
+async def main_async(n: int, runs: int, same_process: bool) -> int:
     configure_logging("INFO", [TOKEN])
     for name in ("telegram.ext.Application", "bot.tg.app"):  # start/stop lines, once per run
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -183,23 +244,26 @@ async def main_async(n: int, runs: int) -> int:
     pool = [q.text for q in load_questions(QUESTIONS)]
     texts = [pool[i % len(pool)] for i in range(n)]
 
-    print(f"Throughput, {n} private text updates per run, {runs} runs each (FakeTelegram + long polling)")
+    where = "in the bot's process" if same_process else "in a process of its own"
+    print(f"Throughput, {n} private text updates per run, {runs} runs each (FakeTelegram {where} + long polling)")
     results: dict[str, list[float]] = {"ours": [], "echo": []}
     for run in range(1, runs + 1):
         for name, make, startup in (("ours", our_bot, on_startup), ("echo", echo_bot, None)):
-            rate = await one_run(make, startup, engine, texts)
+            rate = await (one_run if same_process else one_run_split)(make, startup, engine, texts)
             results[name].append(rate)
             print(f"  run {run}  {name:4}  {rate:8.1f} updates/s  ({n / rate:.2f} s)")
 
     ours, echo_rate = statistics.median(results["ours"]), statistics.median(results["echo"])
-    ratio = ours / echo_rate
+    ratios = [o / e for o, e in zip(results["ours"], results["echo"], strict=True)]
+    ratio = min(ratios)
     engine_us = engine_time_us(engine, texts)
     fake_ours, fake_echo = fake_cost_us(engine, texts)
     print()
     print(f"  this bot (rate_limit=False)  median {ours:8.1f} updates/s")
     print(f"  echo bot (PTB minimal)       median {echo_rate:8.1f} updates/s")
     verdict = "OK" if ratio >= TARGET_RATIO else "BELOW GOAL"
-    print(f"  ratio ours/echo              {ratio:8.1%}   (goal >= {TARGET_RATIO:.0%}: {verdict})")
+    print(f"  ratio ours/echo per run      {', '.join(f'{r:.1%}' for r in ratios)}")
+    print(f"  ratio ours/echo, worst run   {ratio:8.1%}   (goal >= {TARGET_RATIO:.0%} in each run: {verdict})")
     print(f"  engine time per question     {engine_us:8.1f} µs mean (engine.ask, same questions)")
     print(
         f"  fake server per sendMessage  {fake_ours:8.1f} µs for this bot's replies, {fake_echo:.1f} µs "
@@ -216,10 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--updates", type=int, default=2000, help="private updates per run (default 2000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per bot (default 3)")
+    parser.add_argument(
+        "--same-process",
+        action="store_true",
+        help="run the fake server in the bot's process (its HTML validation then competes for the GIL)",
+    )
     args = parser.parse_args(argv)
     if args.updates < 1 or args.runs < 1:
         parser.error("--updates and --runs must be positive")
-    return asyncio.run(main_async(args.updates, args.runs))
+    return asyncio.run(main_async(args.updates, args.runs, args.same_process))
 
 
 if __name__ == "__main__":
