@@ -79,3 +79,24 @@ async def test_deep_links_and_commands_are_flood_controlled_too(
     received = chat.sent(scraper)
     assert len(received) == 4 and sum(m.plain_text == FLOOD_NOTICE for m in received) == 1
     assert bot.stop() == 0
+
+
+async def test_inline_queries_and_reload_count_towards_the_limit(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
+    """One check for every update a person can send: inline queries and /reload are counted too, and an
+    inline query over the limit gets an empty, uncached answer (never a spinner, never an answer)."""
+    bot = e2e_spawn(bot_env(e2e_fake, FLOOD_LIMIT_PER_MINUTE="3")).wait_polling(e2e_fake)
+    chat = Chat(e2e_fake, bot)
+    user = chat.new_user("Inline flooder")
+    for question in QUESTIONS[:3]:
+        assert (await chat.inline(user, question)).results
+    over = await chat.inline(user, QUESTIONS[3])
+    assert over.results == [] and over.cache_time == 0 and over.is_personal
+    await chat.assert_ignored(user, lambda: e2e_fake.private_message(user, "/reload"))
+    assert "Flood control engaged" in bot.log
+
+    admin = chat.new_user("Admin flooder")
+    for _ in range(3):
+        await chat.say(admin, "/reload")  # not an admin here: refused, but counted
+    notice = await chat.say(admin, "/reload")
+    assert notice.plain_text == FLOOD_NOTICE
+    assert bot.stop() == 0
