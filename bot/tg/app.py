@@ -9,6 +9,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -23,6 +24,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     Defaults,
     InlineQueryHandler,
@@ -32,7 +34,8 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
-from bot.tg import handlers
+from bot.questionlog.writer import open_question_log
+from bot.tg import feedback, handlers
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
@@ -52,13 +55,18 @@ GROUP_COMMANDS = [
     BotCommand("source", "The article I quote"),
     BotCommand("help", "How to use me"),
 ]
-ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result"]
 CONCURRENT_MESSAGES = 256  # updates answered by messages (these may wait in the rate limiter)
 CONCURRENT_QUICK_ANSWERS = 128  # inline queries and button presses, which must not wait
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:
-    """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests)."""
+def build_application(
+    settings: Settings, engine: Engine, question_log: feedback.Recorder | None = None
+) -> Application:
+    """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests).
+
+    Without ``question_log`` nothing is logged (tests and benchmarks pass one when they want it).
+    """
     builder = (
         Application.builder()
         .token(settings.require_token())
@@ -78,6 +86,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:
         holder=EngineHolder(engine, settings.knowledge_dir),
         flood=FloodGuard(settings.flood_limit_per_minute),
         admins=settings.admin_user_ids,
+        question_log=question_log,
     )
     register_handlers(application)
     return application
@@ -94,12 +103,16 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("source", handlers.source, filters=new_messages))
     application.add_handler(CommandHandler("ask", handlers.ask, filters=new_messages))
     application.add_handler(CommandHandler("reload", handlers.reload_knowledge, filters=new_messages))
+    application.add_handler(CommandHandler("forget", feedback.forget, filters=new_messages))
+    application.add_handler(CommandHandler("stats", feedback.stats, filters=new_messages))
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.private_unknown_command))
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, handlers.private_non_text))
+    application.add_handler(CallbackQueryHandler(feedback.vote, pattern=feedback.VOTE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_handler(ChosenInlineResultHandler(feedback.chosen_inline_result))
     application.add_error_handler(handlers.on_error)
 
 
@@ -124,7 +137,8 @@ async def on_startup(application: Application) -> None:
 def run_bot(settings: Settings, engine: Engine) -> int:
     """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
     configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
-    application = build_application(settings, engine)
+    recorder = open_recorder(settings)
+    application = build_application(settings, engine, recorder)
     try:
         _serve(application, settings)
     except InvalidToken:
@@ -139,8 +153,21 @@ def run_bot(settings: Settings, engine: Engine) -> int:
     except Exception:  # anything else: logged through the redacting log records, never a raw traceback
         log.critical("The bot stopped on an unexpected error", exc_info=True)
         return 1
+    finally:
+        if recorder is not None:
+            recorder.log.close()
     log.info("Stopped cleanly")
     return 0
+
+
+def open_recorder(settings: Settings) -> feedback.Recorder | None:
+    """The question log (its key generated into ./.env on first run), or None with QUESTION_LOG=off."""
+    if not settings.question_log:
+        return None
+    question_log, ids = open_question_log(
+        settings.database_url, settings.question_log_key, settings.retention_days, Path.cwd() / ".env"
+    )
+    return feedback.Recorder(question_log, ids)
 
 
 def _serve(application: Application, settings: Settings) -> None:

@@ -22,7 +22,7 @@ from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
 from bot.loader import KnowledgeError
 from bot.render import render_html, source_line
 from bot.replies import Outcome, Reply
-from bot.tg import keyboards
+from bot.tg import feedback, keyboards
 from bot.tg.flood import FloodGuard, Verdict
 
 log = logging.getLogger(__name__)
@@ -73,12 +73,13 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return False
 
 
-async def _send(message: Message, text: str, reply: Reply | None = None, markup=None) -> None:
+async def _send(message: Message, text: str, reply: Reply | None = None, markup=None) -> Message:
     """Answer a message: in groups as a reply to it, in private as a plain message."""
     if markup is None and reply is not None:
         markup = keyboards.questions_keyboard(reply.suggestions)  # follow-ups or "did you mean"
+    markup = feedback.with_votes(reply, markup)
     in_group = message.chat.type != ChatType.PRIVATE
-    await message.reply_html(
+    return await message.reply_html(
         text,
         reply_markup=markup,
         do_quote=message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False,
@@ -87,7 +88,11 @@ async def _send(message: Message, text: str, reply: Reply | None = None, markup=
 
 async def answer_question(message: Message, question: str, context: ContextTypes.DEFAULT_TYPE) -> None:
     reply = engine_of(context).ask(question)
-    await _send(message, render_html(reply), reply)
+    sent = None
+    try:
+        sent = await _send(message, render_html(reply), reply)
+    finally:  # logged whether or not Telegram took the reply
+        feedback.record_question(context, message, reply, sent)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -128,7 +133,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"• In a group: <code>/ask your question</code>, mention @{html.escape(username)} "
         "with your question, or reply to one of my messages.\n"
         f"• In any chat: type <code>@{html.escape(username)} your question</code> and pick an answer.\n\n"
-        "/topics lists every question I can answer; /source shows the article I quote."
+        "/topics lists every question I can answer; /source shows the article I quote; "
+        "/forget deletes what I stored about your questions."
     )
     await _send(update.effective_message, text)
 
@@ -272,8 +278,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
+    feedback.record_pick(context, update, value)
     await message.chat.send_message(
-        render_html(reply), reply_markup=keyboards.questions_keyboard(reply.suggestions)
+        render_html(reply), reply_markup=feedback.with_votes(reply, keyboards.questions_keyboard(reply.suggestions))
     )
 
 
