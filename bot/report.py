@@ -173,10 +173,13 @@ def format_report(report: dict[str, Any]) -> str:
     lines = [
         f"Question log, last {report['days']} days (since {report['since']})",
         f"Questions: {report['questions']} from {report['readers']} readers",
-        "Outcomes: "
-        + ", ".join(f"{o} {outcomes[o]} ({rates[o]:.0%})" for o in OUTCOMES),
+        "Outcomes: " + ", ".join(f"{o} {outcomes[o]} ({rates[o]:.0%})" for o in OUTCOMES),
     ]
-    for title, key in (("By day", "by_day"), ("By language", "by_language"), ("By chat type", "by_chat_type")):
+    for title, key in (
+        ("By day", "by_day"),
+        ("By language", "by_language"),
+        ("By chat type", "by_chat_type"),
+    ):
         if report[key]:
             lines.append(f"\n{title}:")
             for name, group in report[key].items():
@@ -188,9 +191,9 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"\nFeedback: {feedback['up']} 👍, {feedback['down']} 👎")
     lines += [f"  {e['entry']}: {e['up']} 👍, {e['down']} 👎" for e in feedback["entries"]]
     lines.append(f"\nSuggested alternates (≥ {SUGGESTION_SUPPORT} readers picked the same answer):")
-    lines += [f"  {s['entry']} ← “{s['question']}” ({s['support']} readers)" for s in report["suggestions"]] or [
-        "  none"
-    ]
+    lines += [
+        f"  {s['entry']} ← “{s['question']}” ({s['support']} readers)" for s in report["suggestions"]
+    ] or ["  none"]
     if report["suggestions"]:
         lines.append("Run `python -m bot learn` to write them into knowledge/learned.yaml for review.")
     return "\n".join(lines)

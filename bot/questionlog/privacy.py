@@ -58,7 +58,9 @@ def ensure_key(env_file: Path, current: str | None) -> str:
         existing = env_file.read_text(encoding="utf-8")
         prefix = "" if not existing or existing.endswith("\n") else "\n"
     with env_file.open("a", encoding="utf-8") as handle:
-        handle.write(f"{prefix}# Generated on first run: identifies readers in the question log by a keyed hash.\n")
+        handle.write(
+            f"{prefix}# Generated on first run: identifies readers in the question log by a keyed hash.\n"
+        )
         handle.write(f"{KEY_VARIABLE}={key}\n")
     env_file.chmod(0o600)
     return key

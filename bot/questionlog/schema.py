@@ -107,6 +107,8 @@ def migrate(connection: Connection) -> int:
     for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
         step(connection)
         connection.execute(
-            schema_version.insert().values(version=number, applied_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+            schema_version.insert().values(
+                version=number, applied_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            )
         )
     return SCHEMA_VERSION

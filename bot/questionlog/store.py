@@ -136,7 +136,12 @@ class Store:
         with self.engine.begin() as connection:
             connection.execute(
                 picks.insert().values(
-                    picked_at=utcnow(), reader=reader, entry=entry, via=via, reply_ref=reply_ref, question=question
+                    picked_at=utcnow(),
+                    reader=reader,
+                    entry=entry,
+                    via=via,
+                    reply_ref=reply_ref,
+                    question=question,
                 )
             )
 

@@ -34,11 +34,15 @@ FORGET_DONE = (
 )
 FORGET_NOTHING = "I had nothing stored about you. I never store your Telegram id, username or name."
 FORGET_OFF = "I keep no question log, so there is nothing stored about you."
-FORGET_FAILED = "Sorry, I can’t reach my question log right now, so nothing was deleted. Please try again later."
+FORGET_FAILED = (
+    "Sorry, I can’t reach my question log right now, so nothing was deleted. Please try again later."
+)
 STATS_ADMINS_ONLY = "Sorry, only the bot’s administrators can see the statistics."
 STATS_OFF = "The question log is off (QUESTION_LOG=off), so there are no statistics."
 STATS_FAILED = "Sorry, I can’t reach the question log right now."
-STATS_HEALTH = "Log: {state}; {written} writes, {failed} lost to database faults, {dropped} dropped (queue full)."
+STATS_HEALTH = (
+    "Log: {state}; {written} writes, {failed} lost to database faults, {dropped} dropped (queue full)."
+)
 STATS_DAYS = 7
 
 VOTE_PREFIX = "v:"  # v:u:<entry id> or v:d:<entry id>
@@ -60,7 +64,9 @@ def recorder(context: ContextTypes.DEFAULT_TYPE) -> Recorder | None:
 
 def _reader_id(update_or_message: Message | Update) -> int | None:
     """Who asked: the user, or for anonymous admins and channels the chat they speak as."""
-    message = update_or_message if isinstance(update_or_message, Message) else update_or_message.effective_message
+    message = (
+        update_or_message if isinstance(update_or_message, Message) else update_or_message.effective_message
+    )
     if message is not None and message.sender_chat is not None:
         return message.sender_chat.id
     user = message.from_user if message is not None else None
