@@ -87,10 +87,13 @@ def load_settings(
         if telegram:
             raise
         settings = Settings(token=get("TELEGRAM_BOT_TOKEN"), knowledge_dir=knowledge)
-    return dataclasses.replace(settings, **log_settings)
+    enabled, url, key, days = log_settings
+    return dataclasses.replace(
+        settings, question_log=enabled, database_url=url, question_log_key=key, retention_days=days
+    )
 
 
-def _question_log_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+def _question_log_settings(get: Callable[[str], str | None]) -> tuple[bool, str | None, str | None, int]:
     """DATABASE_URL, QUESTION_LOG, QUESTION_LOG_KEY, QUESTION_LOG_RETENTION_DAYS (the report needs them too)."""
     switch = (get("QUESTION_LOG") or "on").lower()
     if switch not in {"on", "off"}:
@@ -101,12 +104,7 @@ def _question_log_settings(get: Callable[[str], str | None]) -> dict[str, object
     url = get("DATABASE_URL")
     if url and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", url):
         raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
-    return {
-        "question_log": switch == "on",
-        "database_url": url,
-        "question_log_key": get("QUESTION_LOG_KEY"),
-        "retention_days": int(days),
-    }
+    return switch == "on", url, get("QUESTION_LOG_KEY"), int(days)
 
 
 def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Settings:

@@ -121,7 +121,7 @@ def unanswered_groups(texts: list[str], limit: int = UNANSWERED_SHOWN) -> list[d
                 break
         else:
             groups.append((folded, [text]))
-    result = []
+    result: list[dict[str, Any]] = []
     for _, members in groups:
         wordings = Counter(members)
         result.append(
@@ -139,7 +139,7 @@ def _feedback(rows: Any) -> dict[str, Any]:
     by_entry: dict[str, dict[str, int]] = defaultdict(lambda: {"up": 0, "down": 0})
     for entry, value, count in rows:
         by_entry[entry]["up" if value > 0 else "down"] += int(count)
-    entries = [{"entry": entry, **counts} for entry, counts in by_entry.items()]
+    entries: list[dict[str, Any]] = [{"entry": entry, **counts} for entry, counts in by_entry.items()]
     entries.sort(key=lambda e: (-(e["up"] + e["down"]), str(e["entry"])))
     return {
         "up": sum(e["up"] for e in entries),
@@ -158,7 +158,7 @@ def _suggestions(rows: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
             continue
         readers[key].add(reader)
         spellings[key][wording] += 1
-    found = [
+    found: list[dict[str, Any]] = [
         {"entry": entry, "question": spellings[(entry, folded)].most_common(1)[0][0], "support": len(who)}
         for (entry, folded), who in readers.items()
         if len(who) >= SUGGESTION_SUPPORT
