@@ -181,16 +181,16 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     rec = recorder(context)
     if rec is None:
-        await message.reply_text(FORGET_OFF)
+        await message.reply_text(html.escape(FORGET_OFF))
         return
     hashed = rec.ids.reader(reader)
     try:
         removed: Forgotten = await rec.log.call(lambda store: store.forget(hashed))
     except Exception:  # the fault is already logged once by the question log
-        await message.reply_text(FORGET_FAILED)
+        await message.reply_text(html.escape(FORGET_FAILED))
         return
     text = FORGET_DONE.format(**vars(removed)) if removed.total else FORGET_NOTHING
-    await message.reply_text(text)
+    await message.reply_text(html.escape(text))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -200,11 +200,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     if user is None or user.id not in context.bot_data["admins"]:
-        await message.reply_text(STATS_ADMINS_ONLY)
+        await message.reply_text(html.escape(STATS_ADMINS_ONLY))
         return
     rec = recorder(context)
     if rec is None:
-        await message.reply_text(STATS_OFF)
+        await message.reply_text(html.escape(STATS_OFF))
         return
 
     def report(store: Store) -> dict[str, object]:
@@ -213,7 +213,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         summary = await rec.log.call(report)
     except Exception:
-        await message.reply_text(STATS_FAILED)
+        await message.reply_text(html.escape(STATS_FAILED))
         return
     health = STATS_HEALTH.format(
         state="writing" if rec.log.healthy else "failing",
