@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import BOT_USERNAME, REPO_ROOT, Chat, Spawn, assert_answer_card, bot_env, callback_data
+from e2e_support import (
+    BOT_USERNAME,
+    REPO_ROOT,
+    STALE_BUTTON,
+    Chat,
+    Spawn,
+    assert_answer_card,
+    bot_env,
+    callback_data,
+)
 from fake_telegram import FakeTelegram
 from questionlog_support import BACKENDS, all_rows, database_for
 
@@ -68,6 +77,8 @@ async def test_readers_questions_feedback_picks_and_forget(
     assert votes == ["v:u:kremlin-breakthrough", "v:d:kremlin-breakthrough"]
     assert "did not help" in (await chat.press(alice, card, votes[1])).text
     assert "helped" in (await chat.press(alice, card, votes[0])).text
+    for forged in ("v:u:no-such-entry", "v:x:kremlin-breakthrough", "v:u:"):
+        assert (await chat.press(alice, card, forged)).text == STALE_BUTTON
 
     # Three readers get "did you mean" for the same wording and pick the same entry.
     for reader in (bea, carl, dora):

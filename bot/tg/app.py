@@ -164,9 +164,15 @@ def open_recorder(settings: Settings) -> feedback.Recorder | None:
     """The question log (its key generated into ./.env on first run), or None with QUESTION_LOG=off."""
     if not settings.question_log:
         return None
-    question_log, ids = open_question_log(
-        settings.database_url, settings.question_log_key, settings.retention_days, Path.cwd() / ".env"
-    )
+    try:
+        question_log, ids = open_question_log(
+            settings.database_url, settings.question_log_key, settings.retention_days, Path.cwd() / ".env"
+        )
+    except OSError as exc:  # no key and .env cannot be written: serve readers, log nothing
+        log.warning(
+            "Question log off: QUESTION_LOG_KEY is not set and .env cannot be written (%s)", exc.strerror
+        )
+        return None
     return feedback.Recorder(question_log, ids)
 
 

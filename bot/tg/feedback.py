@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -27,7 +28,6 @@ VOTE_UP_LABEL = "👍"
 VOTE_DOWN_LABEL = "👎"
 VOTE_THANKS_UP = "Thanks! Noted: this answer helped."
 VOTE_THANKS_DOWN = "Thanks! Noted: this answer did not help. The curators will look at it."
-VOTE_STALE = "That vote button no longer works."
 FORGET_DONE = (
     "Done. I deleted everything I had stored about you: {questions} question(s), {votes} vote(s) "
     "and {picks} choice(s). I never store your Telegram id, username or name."
@@ -139,14 +139,16 @@ def record_pick(context: ContextTypes.DEFAULT_TYPE, update: Update, entry_id: st
 
 async def vote(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍/👎 under an answer: one vote per reader per answer, a second press changes it."""
+    from bot.tg.handlers import STALE_BUTTON  # here: handlers imports this module
+
     query = update.callback_query
     if query is None:
         return
-    data = query.data or ""
-    entry_id = data[len(VOTE_PREFIX) + 2 :]
+    data = query.data or ""  # PTB hands a press without data to every pattern: check again
+    entry_id = data[len(VOTE_PREFIX) + 2 :] if re.match(VOTE_PATTERN, data) else ""
     holder: EngineHolder = context.bot_data["holder"]
     if not isinstance(query.message, Message) or holder.engine.kb.entry(entry_id) is None:
-        await query.answer(VOTE_STALE)
+        await query.answer(STALE_BUTTON)
         return
     value = 1 if data.startswith(f"{VOTE_PREFIX}u:") else -1
     rec = recorder(context)
