@@ -1,6 +1,6 @@
 """End to end, database faults: the reader always gets the reply; one warning per outage; writing resumes.
 
-The real bot runs against the fake Bot API while its database is made read-only, locked, or (for
+The real bot runs against the fake Bot API while its database is made read-only, locked, full, or (for
 PostgreSQL) stopped mid-run and started again.
 """
 
@@ -157,3 +157,54 @@ async def test_postgres_stopped_mid_run(
     assert bot.stop() == 0, bot.log_tail()
     assert bot.log.count(WARNING) == 1, bot.log_tail()
     assert report(url)["questions"] == 5
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "512k") -> Iterator[Path]:
+    """A tiny tmpfs mounted at ``folder`` (root only), so that it can be filled up."""
+    folder.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill up: {done.stderr.decode().strip() or 'not root'}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file until the disk has no room left."""
+    filler = folder / "filler"
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+        while True:
+            handle.write(b"\0" * 4096)
+    return filler
+
+
+async def test_sqlite_disk_full(e2e_fake: FakeTelegram, e2e_spawn: Spawn, tmp_path: Path) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        url = f"sqlite:///{disk / 'log.sqlite3'}"
+        bot = e2e_spawn(
+            bot_env(e2e_fake, DATABASE_URL=url, QUESTION_LOG_KEY=KEY, FLOOD_LIMIT_PER_MINUTE="1000")
+        )
+        bot.wait_polling(e2e_fake)
+        chat = Chat(e2e_fake, bot)
+        reader = chat.new_user()
+        await answers(chat, reader, 2)
+        await wait_for_rows(url, 2)
+        filler = fill(disk)
+        for _ in range(40):  # enough rows to need a new page of the file
+            assert (await chat.say(reader, f"{QUESTION} {'x' * 900}")).plain_text  # declined, but answered
+            if WARNING in bot.log:
+                break
+        await bot.await_log(WARNING)
+        filler.unlink()
+        await asyncio.sleep(RETRY_PAUSE)
+        await answers(chat, reader, 3)
+        await bot.await_log(RESUMED)
+        assert bot.stop() == 0, bot.log_tail()
+        assert bot.log.count(WARNING) == 1
+        assert "database or disk is full" in bot.log
+        assert report(url)["questions"] >= 5
