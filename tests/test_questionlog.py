@@ -247,3 +247,39 @@ def test_broken_learned_file_names_file_line_and_reason(
     assert problem.line == line and reason in problem.reason
     done = run_cli("check", "--knowledge", str(folder))
     assert done.returncode == 1 and f"knowledge/learned.yaml:{line}:" in done.stderr.decode()
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_learn_and_report_commands(tmp_path: Path, broken_knowledge, run_cli) -> None:  # type: ignore[no-untyped-def]
+    folder = broken_knowledge()
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    made = Store(url)
+    made.add_questions([row(r, "kyiv", "clarify", reply_ref=f"m{r}") for r in ("a", "b", "c")])
+    for r in ("a", "b", "c"):
+        made.pick(r, "military-reduction", "button", reply_ref=f"m{r}")
+    made.dispose()
+    done = run_cli("learn", "--knowledge", str(folder), env={"DATABASE_URL": url})
+    assert done.returncode == 0, done.stderr.decode()
+    assert "1 new suggestion(s) written to learned.yaml" in done.stdout.decode()
+    assert run_cli("check", "--knowledge", str(folder)).returncode == 0
+    text = run_cli("report", env={"DATABASE_URL": url}).stdout.decode()
+    assert "military-reduction ← “kyiv” (3 readers)" in text
+
+
+def test_report_says_when_the_database_cannot_be_read(run_cli) -> None:  # type: ignore[no-untyped-def]
+    done = run_cli("report", env={"DATABASE_URL": "postgresql://user:secret-pw@127.0.0.1:1/none"})
+    assert done.returncode == 1
+    err = done.stderr.decode()
+    assert "Cannot read the question log at postgresql+psycopg://user:***@127.0.0.1:1/none" in err
+    assert "secret-pw" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("QUESTION_LOG_RETENTION_DAYS", "0"), ("QUESTION_LOG", "maybe"), ("DATABASE_URL", "mysql://x/y")],
+)
+def test_malformed_question_log_settings_are_refused(run_cli, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    done = run_cli("report", env={name: value})
+    assert done.returncode == 2 and name in done.stderr.decode()

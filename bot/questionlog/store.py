@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -82,8 +82,6 @@ class Store:
             args["connect_timeout"] = POSTGRES_CONNECT_SECONDS
         # No pool: a connection that broke while the server was away is never handed out again.
         self.engine: Engine = create_engine(sa_url, connect_args=args, poolclass=NullPool)
-        if sa_url.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
         self._migrated = False
 
     def ensure_schema(self) -> None:
@@ -176,9 +174,3 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()

@@ -186,10 +186,6 @@ class _QuestionJob:
     def __init__(self, *rows: QuestionRow) -> None:
         self.rows = rows
 
-    @property
-    def row(self) -> QuestionRow:
-        return self.rows[0]
-
     def __call__(self, store: Store) -> None:
         store.add_questions(self.rows)
 
