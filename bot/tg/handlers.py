@@ -7,6 +7,7 @@ import html
 import logging
 
 from telegram import (
+    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -73,7 +74,9 @@ async def _allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return False
 
 
-async def _send(message: Message, text: str, reply: Reply | None = None, markup=None) -> Message:
+async def _send(
+    message: Message, text: str, reply: Reply | None = None, markup: InlineKeyboardMarkup | None = None
+) -> Message:
     """Answer a message: in groups as a reply to it, in private as a plain message."""
     if markup is None and reply is not None:
         markup = keyboards.questions_keyboard(reply.suggestions)  # follow-ups or "did you mean"
@@ -88,7 +91,7 @@ async def _send(message: Message, text: str, reply: Reply | None = None, markup=
 
 async def answer_question(message: Message, question: str, context: ContextTypes.DEFAULT_TYPE) -> None:
     reply = engine_of(context).ask(question)
-    sent = None
+    sent: Message | None = None
     try:
         sent = await _send(message, render_html(reply), reply)
     finally:  # logged whether or not Telegram took the reply
