@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--min-accuracy", type=float, default=0.95)
     evaluate.add_argument("--min-rejection", type=float, default=0.95)
     commands.add_parser("run", parents=[common], help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    from bot.curation import add_commands
+
+    add_commands(commands, common)
     return parser
 
 
@@ -67,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             return _chat(settings)
         if args.command == "eval":
             return _eval(settings, args.questions, args.min_accuracy, args.min_rejection)
+        if args.command in ("report", "learn"):
+            from bot.curation import run_command
+
+            return run_command(args, settings)
         if args.command == "run" or (args.command is None and settings.token):
             return _run(settings)
         print("No TELEGRAM_BOT_TOKEN configured: starting the local console chat instead.", file=sys.stderr)

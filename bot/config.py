@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -41,6 +42,10 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     admin_user_ids: frozenset[int] = frozenset()
     flood_limit_per_minute: int = 20
+    question_log: bool = True  # QUESTION_LOG=off turns the question log off
+    database_url: str | None = field(default=None, repr=False)  # None: the SQLite file next to .env
+    question_log_key: str | None = field(default=None, repr=False)
+    retention_days: int = 90
 
     def require_token(self) -> str:
         """The token, or a ConfigError that explains how to get one."""
@@ -75,12 +80,31 @@ def load_settings(
 
     folder = knowledge_dir or get("KNOWLEDGE_DIR")
     knowledge = Path(folder).expanduser() if folder else DEFAULT_KNOWLEDGE_DIR
+    log_settings = _question_log_settings(get)
     try:
-        return _telegram_settings(get, knowledge)
+        settings = _telegram_settings(get, knowledge)
     except ConfigError:
         if telegram:
             raise
-        return Settings(token=get("TELEGRAM_BOT_TOKEN"), knowledge_dir=knowledge)
+        settings = Settings(token=get("TELEGRAM_BOT_TOKEN"), knowledge_dir=knowledge)
+    enabled, url, key, days = log_settings
+    return dataclasses.replace(
+        settings, question_log=enabled, database_url=url, question_log_key=key, retention_days=days
+    )
+
+
+def _question_log_settings(get: Callable[[str], str | None]) -> tuple[bool, str | None, str | None, int]:
+    """DATABASE_URL, QUESTION_LOG, QUESTION_LOG_KEY, QUESTION_LOG_RETENTION_DAYS (the report needs them too)."""
+    switch = (get("QUESTION_LOG") or "on").lower()
+    if switch not in {"on", "off"}:
+        raise ConfigError(f"QUESTION_LOG must be on or off, got {switch!r}")
+    days = get("QUESTION_LOG_RETENTION_DAYS") or "90"
+    if not days.isdecimal() or int(days) < 1:
+        raise ConfigError(f"QUESTION_LOG_RETENTION_DAYS must be a positive whole number, got {days!r}")
+    url = get("DATABASE_URL")
+    if url and not re.match(r"^(sqlite|postgresql|postgres)(\+\w+)?://", url):
+        raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
+    return switch == "on", url, get("QUESTION_LOG_KEY"), int(days)
 
 
 def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Settings:

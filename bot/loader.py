@@ -6,6 +6,7 @@ file, the line and the reason, and a broken folder never yields a half-built kno
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -216,6 +217,7 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
     notes = _load_notes(reader, index)
     vocabulary = _load_vocabulary(reader)
     entries = _load_entries(reader, index, speakers, notes)
+    entries = _merge_learned(reader, entries)
     parties, speech_verbs = _load_parties(reader)
     if reader.problems or article is None or vocabulary is None:
         raise KnowledgeError(reader.problems or [Problem(str(folder.name), 0, "knowledge is incomplete")])
@@ -562,3 +564,35 @@ def _check_quote(
         )
         return False
     return True
+
+
+def _merge_learned(reader: _Reader, entries: list[Entry]) -> list[Entry]:
+    """learned.yaml (optional, written by `python -m bot learn`): accepted wordings become alternates."""
+    if not (reader.folder / "learned.yaml").is_file():
+        return entries
+    by_id = {e.id: e for e in entries}
+    extra: dict[str, list[str]] = {}
+    root = reader.open("learned.yaml")
+    if root is None or (isinstance(root, LineDict) and root.get("learned") is None and "learned" in root):
+        return entries
+    for data, n in reader.items(root, "learned"):
+        what = f"learned[{n}]"
+        if not reader.fields(data, what, {"entry", "wording", "support", "accept"}):
+            continue
+        entry_id = reader.text(data, "entry", what)
+        wording = reader.text(data, "wording", what)
+        support, accept = data.get("support"), data.get("accept")
+        if not isinstance(support, int) or isinstance(support, bool) or support < 0:
+            reader.problem(data.line_of("support"), f"{what}: 'support' must be a whole number, got {_kind(support)}")
+        if not isinstance(accept, bool):
+            reader.problem(data.line_of("accept"), f"{what}: 'accept' must be true or false, got {_kind(accept)}")
+        if entry_id is not None and entry_id not in by_id:
+            reader.problem(data.line_of("entry"), f"{what}: entry '{entry_id}' does not exist")
+        elif entry_id is not None and wording is not None and accept is True:
+            extra.setdefault(entry_id, []).append(wording)
+    return [
+        dataclasses.replace(e, alternates=(*e.alternates, *(w for w in extra[e.id] if w not in e.alternates)))
+        if e.id in extra
+        else e
+        for e in entries
+    ]

@@ -816,6 +816,12 @@ class FakeTelegram:
             inline = {"id": query_id, "from": self._as_user(user), "query": query, "offset": offset, **kw}
         return self.push_update({"inline_query": inline})
 
+    def chosen_inline_result(self, user: int | JSON, result_id: str, query: str, **kw: Any) -> JSON:
+        """A reader posted one of the bot's inline results (sent only with inline feedback on)."""
+        with self._lock:
+            chosen = {"result_id": result_id, "from": self._as_user(user), "query": query, **kw}
+        return self.push_update({"chosen_inline_result": chosen})
+
     # ------------------------------------------------------------------ observation
 
     @property

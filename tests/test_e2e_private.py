@@ -19,8 +19,8 @@ from e2e_support import (
 
 pytest_plugins = ["conftest_e2e"]
 
-PRIVATE_MENU = ["start", "topics", "ask", "source", "help"]
-GROUP_MENU = ["ask", "topics", "source", "help"]
+PRIVATE_MENU = ["start", "topics", "ask", "source", "help", "forget"]
+GROUP_MENU = ["ask", "topics", "source", "help", "forget"]
 
 
 # -- startup ----------------------------------------------------------------------------------
@@ -138,8 +138,9 @@ async def test_question_gets_an_answer_card(e2e: Chat) -> None:
     assert_answer_card(card, "Did the Kremlin see a breakthrough")
     assert "We cannot state that there was anything too promising or any breakthroughs" in card.plain_text
     assert "— Dmitry Peskov, Kremlin spokesman (told reporters)" in card.plain_text
-    related = callback_data(card)
+    *related, vote_up, vote_down = callback_data(card)  # follow-ups, then the 👍/👎 row
     assert related and all(d.startswith("a:") for d in related)
+    assert (vote_up, vote_down) == ("v:u:kremlin-breakthrough", "v:d:kremlin-breakthrough")
     assert card.plain_text.rstrip().endswith(SOURCE_LINE)
 
 

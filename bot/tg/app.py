@@ -9,6 +9,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
     Defaults,
     ExtBot,
@@ -36,23 +38,27 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
-from bot.tg import commands, handlers
-from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData
+from bot.questionlog.writer import open_question_log
+from bot.tg import commands, feedback, handlers
+from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, Recorder
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query", "chosen_inline_result"]
 CONCURRENT_MESSAGES = 256  # updates answered by messages (these may wait in the rate limiter)
 CONCURRENT_QUICK_ANSWERS = 128  # inline queries and button presses, which must not wait
 CHECKS = -1  # handler group run before the answering handlers: checks every update needs
 
 
-def build_application(settings: Settings, engine: Engine, rate_limit: bool = True) -> BotApplication:
+def build_application(
+    settings: Settings, engine: Engine, question_log: Recorder | None = None, rate_limit: bool = True
+) -> BotApplication:
     """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests).
 
+    Without ``question_log`` nothing is logged (tests and benchmarks pass one when they want it);
     rate_limit=False leaves out AIORateLimiter (benchmarks measure the bot without Telegram's caps)."""
     builder: ApplicationBuilder[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any] = (
         Application.builder()
@@ -75,6 +81,7 @@ def build_application(settings: Settings, engine: Engine, rate_limit: bool = Tru
         holder=EngineHolder(engine, settings.knowledge_dir),
         flood=FloodGuard(settings.flood_limit_per_minute),
         admins=settings.admin_user_ids,
+        question_log=question_log,
     )
     register_handlers(application)
     return application
@@ -96,10 +103,12 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.private_text))
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, handlers.private_non_text))
+    application.add_handler(CallbackQueryHandler(feedback.vote, pattern=feedback.VOTE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.answer_button, pattern=handlers.ANSWER_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.topics_page_button, pattern=handlers.TOPICS_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     application.add_handler(InlineQueryHandler(handlers.inline_query))
+    application.add_handler(ChosenInlineResultHandler(feedback.chosen_inline_result))
     application.add_error_handler(handlers.on_error)
 
 
@@ -124,7 +133,8 @@ async def on_startup(application: BotApplication) -> None:
 def run_bot(settings: Settings, engine: Engine) -> int:
     """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
     configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
-    application = build_application(settings, engine)
+    recorder = open_recorder(settings)
+    application = build_application(settings, engine, recorder)
     try:
         _serve(application, settings)
     except InvalidToken:
@@ -139,8 +149,27 @@ def run_bot(settings: Settings, engine: Engine) -> int:
     except Exception:  # anything else: logged through the redacting log records, never a raw traceback
         log.critical("The bot stopped on an unexpected error", exc_info=True)
         return 1
+    finally:
+        if recorder is not None:
+            recorder.log.close()
     log.info("Stopped cleanly")
     return 0
+
+
+def open_recorder(settings: Settings) -> Recorder | None:
+    """The question log (its key generated into ./.env on first run), or None with QUESTION_LOG=off."""
+    if not settings.question_log:
+        return None
+    try:
+        question_log, ids = open_question_log(
+            settings.database_url, settings.question_log_key, settings.retention_days, Path.cwd() / ".env"
+        )
+    except OSError as exc:  # no key and .env cannot be written: serve readers, log nothing
+        log.warning(
+            "Question log off: QUESTION_LOG_KEY is not set and .env cannot be written (%s)", exc.strerror
+        )
+        return None
+    return Recorder(question_log, ids)
 
 
 def _serve(application: BotApplication, settings: Settings) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import BotCommand, Update
 from telegram.constants import ChatType
 
-from bot.tg import handlers
+from bot.tg import feedback, handlers
 from bot.tg.context import BotContext
 
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
@@ -55,6 +55,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("ask", handlers.ask, "Ask a question about the article", private_menu=2, group_menu=0),
     Command("source", handlers.source, "The article I quote", private_menu=3, group_menu=2),
     Command("help", help_command, "How to use me", private_menu=4, group_menu=3),
+    Command("forget", feedback.forget, "Delete what I stored about your questions", private_menu=5, group_menu=4),
+    Command("stats", feedback.stats, "Question statistics (administrators)"),
     Command("reload", handlers.reload_knowledge, "Reload the knowledge (administrators)"),
 )
 

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.engine import Engine, EngineHolder
+from bot.questionlog import Pseudonymizer, QuestionLog
 from bot.tg.flood import FloodGuard
 
 
+@dataclass(frozen=True)
+class Recorder:
+    """What the handlers need to log: the question log's queue and the key that hashes readers."""
+
+    log: QuestionLog
+    ids: Pseudonymizer
+
+
 class BotData:
-    """What every handler may need: the serving engine, flood control and who may /reload.
+    """What every handler may need: the serving engine, flood control, who may /reload, the question log.
 
     python-telegram-bot builds bot_data with no arguments, so the parts are given by `setup` once the
     application exists; reading one before that is a programming error and says so."""
@@ -20,9 +30,17 @@ class BotData:
         self._holder: EngineHolder | None = None
         self._flood: FloodGuard | None = None
         self.admins: frozenset[int] = frozenset()
+        self.question_log: Recorder | None = None  # None: nothing is logged
 
-    def setup(self, holder: EngineHolder, flood: FloodGuard, admins: frozenset[int]) -> None:
+    def setup(
+        self,
+        holder: EngineHolder,
+        flood: FloodGuard,
+        admins: frozenset[int],
+        question_log: Recorder | None = None,
+    ) -> None:
         self._holder, self._flood, self.admins = holder, flood, admins
+        self.question_log = question_log
 
     @property
     def holder(self) -> EngineHolder:

@@ -24,7 +24,7 @@ from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
 from bot.loader import KnowledgeError
 from bot.render import render_html, source_line
 from bot.replies import Outcome, Reply
-from bot.tg import keyboards
+from bot.tg import feedback, keyboards
 from bot.tg.context import BotContext
 from bot.tg.flood import Verdict
 
@@ -101,12 +101,13 @@ async def flood_control(update: Update, context: BotContext) -> None:
 
 async def send(
     message: Message, text: str, reply: Reply | None = None, markup: InlineKeyboardMarkup | None = None
-) -> None:
+) -> Message:
     """Answer a message: in groups as a reply to it, in private as a plain message."""
     if markup is None and reply is not None:
         markup = keyboards.questions_keyboard(reply.suggestions)  # follow-ups or "did you mean"
+    markup = feedback.with_votes(reply, markup)
     in_group = message.chat.type != ChatType.PRIVATE
-    await message.reply_html(
+    return await message.reply_html(
         text,
         reply_markup=markup,
         do_quote=message.build_reply_arguments(allow_sending_without_reply=True) if in_group else False,
@@ -115,7 +116,11 @@ async def send(
 
 async def answer_question(message: Message, question: str, context: BotContext) -> None:
     reply = engine_of(context).ask(question)
-    await send(message, render_html(reply), reply)
+    sent: Message | None = None
+    try:
+        sent = await send(message, render_html(reply), reply)
+    finally:  # logged whether or not Telegram took the reply
+        feedback.record_question(context, message, reply, sent)
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -270,8 +275,10 @@ async def answer_button(update: Update, context: BotContext) -> None:
         await query.answer(STALE_BUTTON)
         return
     await query.answer()
+    assert entry_id is not None
+    feedback.record_pick(context, update, entry_id)
     await message.chat.send_message(
-        render_html(reply), reply_markup=keyboards.questions_keyboard(reply.suggestions)
+        render_html(reply), reply_markup=feedback.with_votes(reply, keyboards.questions_keyboard(reply.suggestions))
     )
 
 
