@@ -21,6 +21,9 @@ MAX_SUGGESTIONS = 3
 # A question this much about words the knowledge base never uses ("What happened in Bucha?") is
 # declined outright rather than met with "did you mean" (chosen on tests/questions.yaml).
 UNKNOWN_DECLINE_SHARE = 0.4
+# Common words the knowledge never uses ("morning", "honestly") may stand around an answerable
+# question, as long as they are a small part of it; a rare one (a name, a place) never may.
+UNKNOWN_ANSWER_SHARE = 0.25
 MAX_QUESTION_CHARS = 1000  # longer input is cut before matching and echoing
 
 
@@ -66,13 +69,14 @@ class Engine:
             )
         best = candidates[0] if candidates else None
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        # Answer outright only when every content word is understood (a word the knowledge base
-        # has never seen, "Zelensky", "casualties", may be exactly what the question is about) and
+        # Answer outright only when the question's words are understood (a rare word the knowledge
+        # base has never seen, "Zelensky", "Bucha", may be exactly what the question is about) and
         # at least one of them is specific: a bare "Ukraine" could mean any entry. And never put
         # words in the wrong mouth: an entry answers for a person only if it is about them.
         if (
             best
-            and not match.unknown
+            and not match.rare_unknown
+            and match.unknown_share < UNKNOWN_ANSWER_SHARE
             and match.specific
             and match.people <= self.matcher.entry_people[best.entry.id]
             and best.score >= ANSWER_THRESHOLD
