@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+from bot.analysis import detect_language
 from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
 from bot.model import Entry, KnowledgeBase, Note, Party
@@ -47,6 +49,10 @@ class Engine:
 
     def ask(self, question: str) -> Reply:
         """Answer, clarify or decline one question from a reader."""
+        reply = self._ask(question)
+        return replace(reply, lang=detect_language(reply.question))
+
+    def _ask(self, question: str) -> Reply:
         cleaned = _clean(question)
         if not fold(cleaned):
             return Reply(
