@@ -32,14 +32,27 @@ _LATIN = re.compile(r"[a-z]")
 
 
 def detect_language(text: str) -> str:
-    """en, ru or uk: the script most letters are in; Ukrainian if it has і ї є ґ and not ы э ъ."""
+    """en, ru or uk: the script most letters are in, then the letters only one language has (і ї є ґ
+    against ы э ъ ё), then which language's word list finds the words more common (wordfreq)."""
     lowered = text.casefold()
     cyrillic = len(_CYRILLIC.findall(lowered))
     if cyrillic == 0 or cyrillic < len(_LATIN.findall(lowered)):
         return "en"
-    ukrainian = sum(ch in _UKRAINIAN_ONLY for ch in lowered)
-    russian = sum(ch in _RUSSIAN_ONLY for ch in lowered)
-    return "uk" if ukrainian > russian else "ru"
+    ukrainian = any(ch in _UKRAINIAN_ONLY for ch in lowered)
+    russian = any(ch in _RUSSIAN_ONLY for ch in lowered)
+    if ukrainian != russian:
+        return "uk" if ukrainian else "ru"
+    lean = sum(_ukrainian_lean(word) for word in _WORD.findall(lowered))
+    return "uk" if lean > 0 else "ru"
+
+
+_WORD = re.compile(r"[\u0400-\u04ff]+")
+
+
+@lru_cache(maxsize=65536)
+def _ukrainian_lean(word: str) -> float:
+    """How much more common the word is in Ukrainian than in Russian (Zipf difference)."""
+    return zipf_frequency(word, "uk") - zipf_frequency(word, "ru")
 
 
 def is_cyrillic(word: str) -> bool:

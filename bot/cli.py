@@ -95,7 +95,7 @@ def _check(settings: Settings) -> int:
     engine = Engine.load(settings.knowledge_dir)
     kb = engine.kb
     quotes = sum(len(e.quotes) for e in kb.entries)
-    phrases = sum(1 + len(e.alternates) for e in kb.entries)
+    phrases = sum(1 + len(e.alternates) + sum(map(len, e.translations.values())) for e in kb.entries)
     print(
         f"Knowledge OK: {len(kb.entries)} entries, {phrases} phrasings, {quotes} quotes verified verbatim, "
         f"{len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."

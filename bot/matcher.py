@@ -129,13 +129,19 @@ class Matcher:
 
         surfaces = {w for _, text, _, _ in raw for w in self._words(text)}
         surfaces |= {w for phrase in equivalents for w in phrase.split()}
+        # How telling a word is comes from the English phrasings; the Russian and Ukrainian ones
+        # decide only for words that appear in them alone (adding a translation must not change
+        # how English questions are scored).
         entry_tokens: dict[str, set[int]] = defaultdict(set)
+        translated_tokens: dict[str, set[int]] = defaultdict(set)
         tokenised = []
         for index, text, lang, factor in raw:
             tokens = frozenset(t for t, _ in self._content(self._words(text), lang))
-            tokenised.append((index, text, tokens, factor))
+            tokenised.append((index, text, tokens, factor, lang))
             for token in tokens:
-                entry_tokens[token].add(index)
+                (entry_tokens if lang == "en" else translated_tokens)[token].add(index)
+        for token, ids in translated_tokens.items():
+            entry_tokens.setdefault(token, ids)
         self._preferred |= set(entry_tokens)
         self.known_words = surfaces | set(vocabulary.stopwords)
         content_surfaces = {w for w in surfaces if self._base((w,))[0] in entry_tokens}
@@ -144,7 +150,7 @@ class Matcher:
         self._filler_choices = sorted((self.known_words | library_stopwords) - content_surfaces)
         # The people each entry is about: named in its phrasings, or quoted in it.
         people: dict[int, set[str]] = defaultdict(set)
-        for index, _, tokens, _ in tokenised:
+        for index, _, tokens, _, _ in tokenised:
             people[index] |= tokens & self.person_tokens
         for index, entry in enumerate(kb.entries):
             people[index] |= {
@@ -160,12 +166,16 @@ class Matcher:
         self._phrase_weights: list[float] = []
         self._phrase_factors: list[float] = []
         self._phrase_entries: list[int] = []
+        # English phrasings (and the article's quotes) serve every question; a Russian or Ukrainian
+        # phrasing serves questions in its own language only.
         self.postings: dict[str, list[int]] = defaultdict(list)
-        for index, text, tokens, factor in tokenised:
+        self._translated_postings: dict[str, dict[str, list[int]]] = {}
+        for index, text, tokens, factor, lang in tokenised:
             if not tokens:
                 continue
+            postings = self.postings if lang == "en" else self._translated_postings.setdefault(lang, {})
             for token in tokens:
-                self.postings[token].append(len(self.phrases))
+                postings.setdefault(token, []).append(len(self.phrases))
             self.phrases.append(text)
             self._phrase_weights.append(sum(self.idf[t] for t in tokens))
             self._phrase_factors.append(factor)
@@ -211,14 +221,16 @@ class Matcher:
         out: list[tuple[str, str]] = []
         i = 0
         while i < len(lemmas):
-            for size in range(min(self._max_variant_words, len(lemmas) - i), 0, -1):
+            filler = self._is_filler(words[i], lemmas[i], lang)
+            # A filler word alone is never a variant of something ("like" is not "likely").
+            for size in range(min(self._max_variant_words, len(lemmas) - i), 1 if filler else 0, -1):
                 canonical = self.variants.get(tuple(lemmas[i : i + size]))
                 if canonical is not None:
                     out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
                     i += size
                     break
             else:
-                if not self._is_filler(words[i], lemmas[i], lang):
+                if not filler:
                     out.append((lemmas[i], words[i]))
                 i += 1
         return out
@@ -286,8 +298,11 @@ class Matcher:
         # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
         shared: dict[int, float] = {}
         get = shared.get
+        translated = self._translated_postings.get(lang, {})
         for token, weight, _ in tokens:
             for phrase_index in self.postings.get(token, ()):
+                shared[phrase_index] = get(phrase_index, 0.0) + weight
+            for phrase_index in translated.get(token, ()):
                 shared[phrase_index] = get(phrase_index, 0.0) + weight
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
         scale = certainty / total
