@@ -92,8 +92,14 @@ def _print_problems(exc: KnowledgeError) -> None:
 
 
 def _check(settings: Settings) -> int:
+    from bot.vocabulary_check import vocabulary_problems
+
     engine = Engine.load(settings.knowledge_dir)
     kb = engine.kb
+    problems = vocabulary_problems(settings.knowledge_dir, kb, engine.matcher.analyzer)
+    if problems:
+        _print_problems(KnowledgeError(problems))
+        return EXIT_FAIL
     quotes = sum(len(e.quotes) for e in kb.entries)
     phrases = sum(1 + len(e.alternates) + sum(map(len, e.translations.values())) for e in kb.entries)
     print(

@@ -100,6 +100,10 @@ class Matcher:
                 equivalents.setdefault(fold(name), canonical)
             if person:
                 speaker_tokens[speaker.id] = canonical
+        for party in kb.parties:  # a party's names (Beijing, Türkiye) are one token; vocabulary first
+            for name in party.names:
+                if name not in vocabulary.decoys:
+                    equivalents.setdefault(name, party.id)
         # Readings the analysis should prefer when a word has several ("Пескова": the name, not sand).
         self._preferred: set[str] = set()
         for phrase, canonical in equivalents.items():
