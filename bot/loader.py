@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.analysis import detect_language
+from bot.analysis import reads_as_other_language
 from bot.model import Article, Entry, KnowledgeBase, Note, Party, Quote, Speaker, Vocabulary
 from bot.textnorm import fold, straighten_quotes
 from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
@@ -495,8 +495,8 @@ def _load_translations(reader: _Reader, data: LineDict, what: str) -> dict[str, 
             continue
         phrasings = []
         for text, line in reader.texts(section, "alternates", f"{what}: '{lang}'"):
-            found = detect_language(text)
-            if found != lang:
+            found = reads_as_other_language(text, lang)
+            if found is not None:
                 reader.problem(line, f"{what}: {text!r} is listed as '{lang}' but reads as '{found}'")
             else:
                 phrasings.append(text)
