@@ -111,7 +111,11 @@ class Analyzer:
         if lang == "en":
             return (self._english.stemWord(word),)
         forms: list[str] = []
-        for parse in self._morph[lang].parse(word):
+        try:
+            parses = self._morph[lang].parse(word)
+        except (KeyError, ValueError):  # pymorphy3 cannot name some characters mixed into a word
+            return (word,)
+        for parse in parses:
             form = parse.normal_form.replace("ё", "е")
             if form not in forms:
                 forms.append(form)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.analysis import Analyzer, detect_language, is_cyrillic, shared_analyzer
 from bot.model import Entry, KnowledgeBase
@@ -42,12 +43,15 @@ SCRAP_SHARE = 0.3
 SCRAP_ZIPF = 3.5  # a short word rarer than this is a typo or a scrap, not a name ("EU" is a name)
 SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
-_CHATTER = re.compile(r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд)$")
+_CHATTER = re.compile(
+    r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд)$"
+)
 
 
 def fuzzy_cutoff(word: str) -> float:
-    """Similarity a typo needs to be corrected: stricter for short words."""
-    return 88.0 if len(word) <= 5 else 80.0
+    """Similarity a typo needs to be corrected (optimal string alignment: a swapped pair of letters,
+    "tlaks", is one edit): one edit in a four- or five-letter word, a fifth of a longer one."""
+    return 0.75 if len(word) <= 5 else 0.8
 
 
 def rarity(zipf: float) -> float:
@@ -57,6 +61,11 @@ def rarity(zipf: float) -> float:
     if zipf >= COMMON_ZIPF:
         return COMMON_SHARE
     return 1.0 - (1.0 - COMMON_SHARE) * (zipf - RARE_ZIPF) / (COMMON_ZIPF - RARE_ZIPF)
+
+
+def indel_cutoff(word: str) -> float:
+    """The same for rapidfuzz's indel ratio (0-100), as calibrated before on tests/questions.yaml."""
+    return 88.0 if len(word) <= 5 else 80.0
 
 
 @dataclass(frozen=True)
@@ -249,9 +258,26 @@ class Matcher:
             return word, 1.0  # "weather" is not a typo of "whether": it is a word we don't know
         # A meaningful word first: "pleasde" is "pleased", not the filler word "please".
         for choices in (self._content_choices, self._filler_choices):
-            found = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=fuzzy_cutoff(word))
+            # Two measures: optimal string alignment counts a swapped pair of letters ("tlaks") as
+            # one edit; indel similarity forgives a dropped or doubled letter ("breakthru", "tallks").
+            swapped = process.extractOne(
+                word, choices, scorer=OSA.normalized_similarity, score_cutoff=fuzzy_cutoff(word)
+            )
+            dropped = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=indel_cutoff(word))
+            found = max(
+                (
+                    f
+                    for f in (
+                        (swapped and (swapped[0], swapped[1])),
+                        (dropped and (dropped[0], dropped[1] / 100)),
+                    )
+                    if f
+                ),
+                key=lambda f: f[1],
+                default=None,
+            )
             if found is not None and is_cyrillic(found[0]) == is_cyrillic(word):
-                return found[0], found[1] / 100.0
+                return found[0], found[1]
         return word, 1.0
 
     def analyse(self, question: str, lang: str | None = None) -> list[tuple[str, float, float]]:

@@ -74,6 +74,8 @@ def test_off_topic_rejection(report: EvalReport):
 FLOORS: dict[str, tuple[float, float, float]] = {
     "questions.yaml": (MIN_ACCURACY, MIN_REJECTION, 0.01),
     "questions_holdout.yaml": (0.88, 0.95, 0.02),
+    # Written from the article only by people who never saw the FAQ (62 % in-scope when it came).
+    "questions_tuning_article_en.yaml": (0.70, 0.95, 0.02),
 }
 QUESTION_SETS = question_sets(QUESTIONS.parent)
 

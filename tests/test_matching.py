@@ -436,3 +436,8 @@ def test_a_party_that_is_only_the_topic_does_not_block_the_answer(engine: Engine
 def test_questions_mostly_about_unknown_things_are_declined_plainly(engine: Engine, question: str):
     """Not even a "did you mean": the question is about something the article never mentions."""
     assert engine.ask(question).outcome is Outcome.DECLINE
+
+
+@pytest.mark.parametrize("text", ["𗀀Ѐ", "Ѐ\U000e0001", "при\u0378вет"])
+def test_characters_the_lemmatizer_cannot_name_do_not_crash(engine: Engine, text: str):
+    assert engine.ask(text).outcome in set(Outcome)
