@@ -127,7 +127,10 @@ class Matcher:
                 self.variants.setdefault(key, value)
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
-        self.decoys = frozenset(self._base(d)[0] for d in vocabulary.decoys)
+        self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
+        for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
+            self.variants.setdefault(self._base(decoy), self._base(decoy))
+        self._max_variant_words = max((len(k) for k in self.variants), default=1)
         self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
         speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
 
@@ -235,11 +238,17 @@ class Matcher:
         i = 0
         while i < len(lemmas):
             filler = self._is_filler(words[i], lemmas[i], lang)
-            # A filler word alone is never a variant of something ("like" is not "likely").
-            for size in range(min(self._max_variant_words, len(lemmas) - i), 1 if filler else 0, -1):
+            # A filler word alone is never a variant of something ("like" is not "likely"), but may
+            # be a decoy ("скільки": how many).
+            alone = self.variants.get((lemmas[i],))
+            smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
+            for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
                 canonical = self.variants.get(tuple(lemmas[i : i + size]))
                 if canonical is not None:
-                    out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
+                    if " ".join(canonical) in self.decoys:  # one token, never filler
+                        out.append((" ".join(canonical), " ".join(canonical)))
+                    else:
+                        out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
                     i += size
                     break
             else:
