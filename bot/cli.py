@@ -13,7 +13,7 @@ from bot.loader import KnowledgeError
 from bot.render import render_text, reply_to_dict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-DEFAULT_QUESTIONS = PROJECT_ROOT / "tests" / "questions.yaml"
+QUESTIONS_FOLDER = PROJECT_ROOT / "tests"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,9 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         "check", parents=[common], help="validate the knowledge folder; non-zero exit on any problem"
     )
     evaluate = commands.add_parser(
-        "eval", parents=[common], help="measure accuracy on the project's question set"
+        "eval", parents=[common], help="measure accuracy on the question sets (tests/questions*.yaml)"
     )
-    evaluate.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, metavar="FILE")
+    evaluate.add_argument(
+        "--questions", type=Path, action="append", metavar="FILE", help="a question set (repeatable)"
+    )
+    evaluate.add_argument("--failures", action="store_true", help="list every question got wrong")
     evaluate.add_argument("--min-accuracy", type=float, default=0.95)
     evaluate.add_argument("--min-rejection", type=float, default=0.95)
     commands.add_parser("run", parents=[common], help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "chat":
             return _chat(settings)
         if args.command == "eval":
-            return _eval(settings, args.questions, args.min_accuracy, args.min_rejection)
+            return _eval(settings, args.questions, args.min_accuracy, args.min_rejection, args.failures)
         if args.command in ("report", "learn"):
             from bot.curation import run_command
 
@@ -96,10 +99,16 @@ def _print_problems(exc: KnowledgeError) -> None:
 
 
 def _check(settings: Settings) -> int:
+    from bot.vocabulary_check import vocabulary_problems
+
     engine = Engine.load(settings.knowledge_dir)
     kb = engine.kb
+    problems = vocabulary_problems(settings.knowledge_dir, kb, engine.matcher.analyzer)
+    if problems:
+        _print_problems(KnowledgeError(problems))
+        return EXIT_FAIL
     quotes = sum(len(e.quotes) for e in kb.entries)
-    phrases = sum(1 + len(e.alternates) for e in kb.entries)
+    phrases = sum(1 + len(e.alternates) + sum(map(len, e.translations.values())) for e in kb.entries)
     print(
         f"Knowledge OK: {len(kb.entries)} entries, {phrases} phrasings, {quotes} quotes verified verbatim, "
         f"{len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
@@ -165,20 +174,43 @@ def _chat(settings: Settings) -> int:
         offered = [e.id for e in reply.suggestions]
 
 
-def _eval(settings: Settings, questions: Path, min_accuracy: float, min_rejection: float) -> int:
-    from bot.evaluation import evaluate, format_report, load_questions
+def _eval(
+    settings: Settings,
+    questions: list[Path] | None,
+    min_accuracy: float,
+    min_rejection: float,
+    show_failures: bool = False,
+) -> int:
+    """Every set's figures; exit 1 when any set is below the thresholds."""
+    from bot.evaluation import evaluate, format_report, load_questions, question_sets
 
     engine = Engine.load(settings.knowledge_dir)
+    paths = questions or question_sets(QUESTIONS_FOLDER)
     try:
-        items = load_questions(questions)
+        sets = [(path, load_questions(path)) for path in paths]
     except (OSError, ValueError) as exc:
         print(f"Cannot read the question set: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    report = evaluate(engine, items)
-    print(format_report(report))
-    if report.passed(min_accuracy, min_rejection):
+    reports = [(path, evaluate(engine, items)) for path, items in sets]
+    lowest_accuracy = min(r.accuracy for _, r in reports)
+    lowest_rejection = min(r.rejection for _, r in reports)
+    print(f"{'question set':<36} {'in-scope':>9} {'did-you-mean':>13} {'rejection':>10} {'wrong':>6}")
+    for path, report in reports:
+        print(
+            f"{path.name:<36} {report.accuracy:>9.1%} {report.clarify_share:>13.1%} "
+            f"{report.rejection:>10.1%} {report.wrong_share:>6.1%}"
+        )
+    print(f"in-scope accuracy (lowest of {len(reports)} sets): {lowest_accuracy:.1%}")
+    print(f"off-topic rejection (lowest of {len(reports)} sets): {lowest_rejection:.1%}")
+    for path, report in reports:
+        print(f"\n== {path.name} ({sum(report.total.values())} questions)")
+        print(format_report(report, failures=show_failures or len(reports) == 1))
+    failed = [path.name for path, report in reports if not report.passed(min_accuracy, min_rejection)]
+    if not failed:
         return EXIT_OK
-    print(f"\nBelow threshold (accuracy ≥ {min_accuracy:.0%}, rejection ≥ {min_rejection:.0%}).")
+    print(
+        f"\nBelow threshold (accuracy ≥ {min_accuracy:.0%}, rejection ≥ {min_rejection:.0%}): {', '.join(failed)}."
+    )
     return EXIT_FAIL
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+from bot.analysis import detect_language
 from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
 from bot.model import Entry, KnowledgeBase, Note, Party
@@ -21,6 +23,9 @@ MAX_SUGGESTIONS = 3
 # A question this much about words the knowledge base never uses ("What happened in Bucha?") is
 # declined outright rather than met with "did you mean" (chosen on tests/questions.yaml).
 UNKNOWN_DECLINE_SHARE = 0.4
+# Common words the knowledge never uses ("morning", "honestly") may stand around an answerable
+# question, as long as they are a small part of it; a rare one (a name, a place) never may.
+UNKNOWN_ANSWER_SHARE = 0.25
 MAX_QUESTION_CHARS = 1000  # longer input is cut before matching and echoing
 
 
@@ -44,6 +49,10 @@ class Engine:
 
     def ask(self, question: str) -> Reply:
         """Answer, clarify or decline one question from a reader."""
+        reply = self._ask(question)
+        return replace(reply, lang=detect_language(reply.question))
+
+    def _ask(self, question: str) -> Reply:
         cleaned = _clean(question)
         if not fold(cleaned):
             return Reply(
@@ -66,13 +75,14 @@ class Engine:
             )
         best = candidates[0] if candidates else None
         runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        # Answer outright only when every content word is understood (a word the knowledge base
-        # has never seen, "Zelensky", "casualties", may be exactly what the question is about) and
+        # Answer outright only when the question's words are understood (a rare word the knowledge
+        # base has never seen, "Zelensky", "Bucha", may be exactly what the question is about) and
         # at least one of them is specific: a bare "Ukraine" could mean any entry. And never put
         # words in the wrong mouth: an entry answers for a person only if it is about them.
         if (
             best
-            and not match.unknown
+            and not match.rare_unknown
+            and match.unknown_share < UNKNOWN_ANSWER_SHARE
             and match.specific
             and match.people <= self.matcher.entry_people[best.entry.id]
             and best.score >= ANSWER_THRESHOLD

@@ -1,4 +1,10 @@
-"""Measure the engine against a question set: accuracy per category and off-topic rejection."""
+"""Measure the engine against question sets: per set, per category and per language.
+
+Four figures matter: in-scope accuracy (answered with an expected entry), the share of in-scope
+questions met with "did you mean", off-topic rejection (not answered), and wrong answers (answered
+from an entry that was not expected, or answered at all when nothing should be) as a share of all
+questions — the worst outcome, which must stay at or under 1 %.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.analysis import LANGUAGES, detect_language
 from bot.engine import Engine
 from bot.replies import Outcome
 
@@ -21,6 +28,7 @@ class EvalQuestion:
     text: str
     expect: tuple[str, ...]  # acceptable entry ids; empty for off-topic
     category: str
+    lang: str = "en"  # given in the file, else detected from the text
 
     @property
     def off_topic(self) -> bool:
@@ -29,12 +37,15 @@ class EvalQuestion:
 
 @dataclass
 class EvalReport:
-    """Counts per category and every question the engine got wrong."""
+    """Counts per category and per language, and every question the engine got wrong."""
 
     total: Counter[str] = field(default_factory=Counter)
     correct: Counter[str] = field(default_factory=Counter)
     clarified: Counter[str] = field(default_factory=Counter)
+    wrong: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[EvalQuestion, str]] = field(default_factory=list)
+    # per language: (in-scope total, in-scope correct, off-topic total, off-topic correct, wrong)
+    by_lang: dict[str, Counter[str]] = field(default_factory=dict)
 
     def _sum(self, counter: Counter[str], off_topic: bool) -> int:
         return sum(n for c, n in counter.items() if (c in OFF_TOPIC_CATEGORIES) == off_topic)
@@ -45,16 +56,26 @@ class EvalReport:
         return self._sum(self.correct, False) / max(1, self._sum(self.total, False))
 
     @property
+    def clarify_share(self) -> float:
+        """Share of in-scope questions met with "did you mean" instead of an answer."""
+        return self._sum(self.clarified, False) / max(1, self._sum(self.total, False))
+
+    @property
     def rejection(self) -> float:
         """Share of off-topic questions not answered (declined or, at worst, clarified)."""
         return self._sum(self.correct, True) / max(1, self._sum(self.total, True))
+
+    @property
+    def wrong_share(self) -> float:
+        """Share of all questions answered from an entry that was not expected."""
+        return sum(self.wrong.values()) / max(1, sum(self.total.values()))
 
     def passed(self, min_accuracy: float = MIN_ACCURACY, min_rejection: float = MIN_REJECTION) -> bool:
         return self.accuracy >= min_accuracy and self.rejection >= min_rejection
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
-    """Read a question set (`questions: [{q, expect, category}]`)."""
+    """Read a question set (`questions: [{q, expect, category, lang?}]`)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     items = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(items, list):
@@ -65,8 +86,16 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             raise ValueError(f"{path}: question #{number} needs 'q', 'expect' and 'category'")
         expect = item.get("expect") or []
         expect = [expect] if isinstance(expect, str) else expect
-        questions.append(EvalQuestion(item["q"], tuple(expect), str(item["category"])))
+        lang = str(item.get("lang") or detect_language(item["q"]))
+        if lang not in LANGUAGES:
+            raise ValueError(f"{path}: question #{number}: lang must be one of {', '.join(LANGUAGES)}")
+        questions.append(EvalQuestion(item["q"], tuple(str(e) for e in expect), str(item["category"]), lang))
     return questions
+
+
+def question_sets(folder: Path) -> list[Path]:
+    """Every question set in a folder: questions*.yaml, the curated set first."""
+    return sorted(folder.glob("questions*.yaml"), key=lambda p: (p.name != "questions.yaml", p.name))
 
 
 def evaluate(engine: Engine, questions: list[EvalQuestion]) -> EvalReport:
@@ -74,15 +103,21 @@ def evaluate(engine: Engine, questions: list[EvalQuestion]) -> EvalReport:
     report = EvalReport()
     for question in questions:
         reply = engine.ask(question.text)
+        lang = report.by_lang.setdefault(question.lang, Counter())
+        scope = "offtopic" if question.off_topic else "inscope"
         report.total[question.category] += 1
+        lang[scope] += 1
         got = reply.entry.id if reply.matched and reply.entry else None
         if reply.outcome is Outcome.CLARIFY:
             report.clarified[question.category] += 1
         ok = got is None if question.off_topic else got in question.expect
         if ok:
             report.correct[question.category] += 1
+            lang[scope + "-correct"] += 1
             continue
         if got:
+            report.wrong[question.category] += 1
+            lang["wrong"] += 1
             verdict = f"answered {got} ({reply.score:.1f})"
         elif reply.outcome is Outcome.CLARIFY:
             verdict = "did you mean " + ", ".join(e.id for e in reply.suggestions) + f" ({reply.score:.1f})"
@@ -92,20 +127,35 @@ def evaluate(engine: Engine, questions: list[EvalQuestion]) -> EvalReport:
     return report
 
 
-def format_report(report: EvalReport) -> str:
-    lines = [f"{'category':<14} {'correct':>8} {'total':>6} {'rate':>7} {'did-you-mean':>13}"]
+def _rate(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "-"
+
+
+def format_report(report: EvalReport, failures: bool = True) -> str:
+    lines = [f"{'category':<18} {'correct':>8} {'total':>6} {'rate':>7} {'did-you-mean':>13} {'wrong':>6}"]
     for category in sorted(report.total, key=lambda c: (c in OFF_TOPIC_CATEGORIES, c)):
         total, correct = report.total[category], report.correct[category]
         lines.append(
-            f"{category:<14} {correct:>8} {total:>6} {correct / total:>7.1%} {report.clarified[category]:>13}"
+            f"{category:<18} {correct:>8} {total:>6} {correct / total:>7.1%} "
+            f"{report.clarified[category]:>13} {report.wrong[category]:>6}"
+        )
+    lines.append("")
+    for lang in sorted(report.by_lang, key=lambda x: LANGUAGES.index(x)):
+        c = report.by_lang[lang]
+        lines.append(
+            f"language {lang}: in-scope {_rate(c['inscope-correct'], c['inscope'])} of {c['inscope']}, "
+            f"off-topic rejection {_rate(c['offtopic-correct'], c['offtopic'])} of {c['offtopic']}, "
+            f"wrong answers {c['wrong']}"
         )
     lines.append("")
     lines.append(f"in-scope accuracy (answered with an expected entry): {report.accuracy:.1%}")
+    lines.append(f"did you mean (share of in-scope questions):          {report.clarify_share:.1%}")
     lines.append(f"off-topic rejection (not answered):                  {report.rejection:.1%}")
-    if report.failures:
+    lines.append(f"wrong answers (share of all questions):              {report.wrong_share:.1%}")
+    if failures and report.failures:
         lines.append("")
         lines.append(f"failures ({len(report.failures)}):")
         for question, verdict in report.failures:
             expected = ", ".join(question.expect) or "decline"
-            lines.append(f"  [{question.category}] {question.text!r}: expected {expected}; {verdict}")
+            lines.append(f"  [{question.category}/{question.lang}] {question.text!r}: expected {expected}; {verdict}")
     return "\n".join(lines)

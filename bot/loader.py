@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.analysis import reads_as_other_language
 from bot.model import Article, Entry, KnowledgeBase, Note, Party, Quote, Speaker, Vocabulary
 from bot.textnorm import fold, straighten_quotes
 from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
@@ -20,6 +21,7 @@ from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_BYTES = 40  # leaves room for a prefix inside Telegram's 64-byte button data
 SPEAKER_CONTEXT_LINES = 3  # "he added" may follow the naming sentence by a few paragraphs
+TRANSLATION_LANGUAGES = ("ru", "uk")  # languages an entry may carry its own phrasings in
 _QUOTED = re.compile(r'"([^"]*)"')  # a quotation, on a line whose quote marks are straightened
 
 
@@ -342,14 +344,18 @@ def _load_vocabulary(reader: _Reader) -> Vocabulary | None:
     if data is None:
         return None
     data = reader.mapping(data, 1, "vocabulary")
-    if data is None or not reader.fields(data, "vocabulary", {"stopwords", "variants"}, {"synonyms"}):
+    if data is None or not reader.fields(
+        data, "vocabulary", {"stopwords", "variants"}, {"synonyms", "keep", "decoys"}
+    ):
         return None
     stopwords = frozenset(fold(word) for word, _ in reader.texts(data, "stopwords", "vocabulary"))
+    keep = frozenset(fold(word) for word, _ in reader.texts(data, "keep", "vocabulary"))
     variants: dict[str, str] = {}
-    for section in ("variants", "synonyms"):
+    for section in ("variants", "synonyms", "decoys"):
         if section in data:
             _read_equivalents(reader, data, section, variants)
-    return Vocabulary(stopwords, variants)
+    decoys = frozenset(fold(str(k)) for k in data.get("decoys") or {}) if "decoys" in data else frozenset()
+    return Vocabulary(stopwords, variants, keep, decoys)
 
 
 def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
@@ -443,7 +449,10 @@ def _load_entry(
 ) -> Entry | None:
     what = f"entry #{n + 1}"
     if not reader.fields(
-        data, what, {"id", "topic", "question", "answer", "quotes"}, {"alternates", "notes", "related"}
+        data,
+        what,
+        {"id", "topic", "question", "answer", "quotes"},
+        {"alternates", "notes", "related", *TRANSLATION_LANGUAGES},
     ):
         return None
     entry_id = reader.identifier(data, what)
@@ -454,6 +463,7 @@ def _load_entry(
     question = reader.text(data, "question", what)
     answer = reader.text(data, "answer", what)
     alternates = tuple(a for a, _ in reader.texts(data, "alternates", what))
+    translations = _load_translations(reader, data, what)
     quotes = _load_quotes(reader, data, what, index, speakers)
     entry_notes = []
     for note_id, line in reader.texts(data, "notes", what):
@@ -470,7 +480,32 @@ def _load_entry(
             related.append(target)
     if topic is None or question is None or answer is None or quotes is None:
         return None
-    return Entry(entry_id, topic, question, alternates, answer, quotes, tuple(entry_notes), tuple(related))
+    return Entry(
+        entry_id, topic, question, alternates, answer, quotes, tuple(entry_notes), tuple(related), translations
+    )
+
+
+def _load_translations(reader: _Reader, data: LineDict, what: str) -> dict[str, tuple[str, ...]]:
+    """`ru: {alternates: [...]}`, `uk: {alternates: [...]}`: phrasings in the reader's language.
+
+    A mapping per language so that the translated question and answer can later sit beside them.
+    """
+    translations: dict[str, tuple[str, ...]] = {}
+    for lang in TRANSLATION_LANGUAGES:
+        if lang not in data:
+            continue
+        section = reader.mapping(data[lang], data.line_of(lang), f"{what}: '{lang}'")
+        if section is None or not reader.fields(section, f"{what}: '{lang}'", {"alternates"}):
+            continue
+        phrasings = []
+        for text, line in reader.texts(section, "alternates", f"{what}: '{lang}'"):
+            found = reads_as_other_language(text, lang)
+            if found is not None:
+                reader.problem(line, f"{what}: {text!r} is listed as '{lang}' but reads as '{found}'")
+            else:
+                phrasings.append(text)
+        translations[lang] = tuple(phrasings)
+    return translations
 
 
 def _load_quotes(

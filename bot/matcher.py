@@ -12,35 +12,60 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
-from wordfreq import zipf_frequency
+from rapidfuzz.distance import OSA
 
+from bot.analysis import Analyzer, detect_language, is_cyrillic, shared_analyzer
 from bot.model import Entry, KnowledgeBase
-from bot.textnorm import fold, stem
+from bot.textnorm import fold
 
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
 RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
 PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
-REAL_WORD_ZIPF = 3.0  # an English word at least this common is not a typo, however close it looks
-UNKNOWN_WEIGHT_BONUS = 1.25  # an unknown word counts more than the rarest known one
+REAL_WORD_ZIPF = 3.0  # a word at least this common in its language is not a typo, however close it looks
+UNKNOWN_WEIGHT_BONUS = 1.25  # a rare unknown word counts more than the rarest known one
+# Unknown words weigh by how rare they are in their language (wordfreq's Zipf scale): at or below
+# RARE_ZIPF ("Bucha", "Zelensky", "Mariupol") the full unknown weight, at or above COMMON_ZIPF
+# ("morning", "guys") a small share of it, linearly in between.
+RARE_ZIPF = 3.0
+COMMON_ZIPF = 5.5
+COMMON_SHARE = 0.12
 # A word found in more than 40 % of entries ("Russia", "Ukraine", "talks") says what the story is
 # about, not which question is asked: the weight of a word in exactly 40 % of them.
+SCRAP_SHARE = 0.3
+SCRAP_ZIPF = 3.5  # a short word rarer than this is a typo or a scrap, not a name ("EU" is a name)
 SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
+# Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
+_CHATTER = re.compile(
+    r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд)$"
+)
 
 
 def fuzzy_cutoff(word: str) -> float:
-    """Similarity a typo needs to be corrected: stricter for short words."""
+    """Similarity a typo needs to be corrected (optimal string alignment: a swapped pair of letters,
+    "tlaks", is one edit): one edit in a four- or five-letter word, a fifth of a longer one."""
+    return 0.75 if len(word) <= 5 else 0.8
+
+
+def rarity(zipf: float) -> float:
+    """How much of the full unknown weight an unknown word of this frequency carries."""
+    if zipf <= RARE_ZIPF:
+        return 1.0
+    if zipf >= COMMON_ZIPF:
+        return COMMON_SHARE
+    return 1.0 - (1.0 - COMMON_SHARE) * (zipf - RARE_ZIPF) / (COMMON_ZIPF - RARE_ZIPF)
+
+
+def indel_cutoff(word: str) -> float:
+    """The same for rapidfuzz's indel ratio (0-100), as calibrated before on tests/questions.yaml."""
     return 88.0 if len(word) <= 5 else 80.0
-
-
-def _stems(phrase: str) -> tuple[str, ...]:
-    return tuple(stem(w) for w in phrase.split())
 
 
 @dataclass(frozen=True)
@@ -61,52 +86,87 @@ class Match:
     specific: bool  # some known word singles out a minority of entries (not just "Ukraine", "talks")
     people: frozenset[str]  # the people the question names (their tokens)
     unknown_share: float = 0.0  # how much of the question's weight is words the knowledge never uses
+    rare_unknown: tuple[str, ...] = ()  # unknown words rare in their language: names, places, terms
+    lang: str = "en"
 
 
 class Matcher:
     """An index over every phrasing of every entry, built once per knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, analyzer: Analyzer | None = None) -> None:
         self.entries = kb.entries
-        self.stopwords = frozenset(stem(w) for w in kb.vocabulary.stopwords)
-        equivalents = dict(kb.vocabulary.variants)
+        self.analyzer = analyzer or shared_analyzer()
+        vocabulary = kb.vocabulary
+        self.keep = vocabulary.keep
+        self.extra_stopwords = vocabulary.stopwords
+        equivalents = dict(vocabulary.variants)
         speaker_tokens: dict[str, str] = {}  # speaker id -> the token that names that person
         for speaker in kb.speakers.values():
             # Every way of naming a person folds to one token: first names and scripts don't matter.
             person = len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
             canonical = fold(speaker.name).split()[-1] if person else fold(speaker.name)
-            for name in (speaker.name, *speaker.aliases):
+            for name in (speaker.name, *speaker.mentions, *speaker.aliases):
                 equivalents.setdefault(fold(name), canonical)
             if person:
-                speaker_tokens[speaker.id] = stem(canonical)
-        self.person_tokens = frozenset(speaker_tokens.values())
-        # Keyed by stemmed words, so "shelled", "shelling" and "shells" all find "shell".
-        self.variants = {_stems(k): _stems(v) for k, v in equivalents.items() if _stems(k) != _stems(v)}
+                speaker_tokens[speaker.id] = canonical
+        for party in kb.parties:  # a party's names (Beijing, Türkiye) are one token; vocabulary first
+            for name in party.names:
+                if name not in vocabulary.decoys:
+                    equivalents.setdefault(name, party.id)
+        # Readings the analysis should prefer when a word has several ("Пескова": the name, not sand).
+        self._preferred: set[str] = set()
+        for phrase, canonical in equivalents.items():
+            for text in (phrase, canonical):
+                for word in text.split():
+                    self._preferred.update(self.analyzer.readings(word, detect_language(text))[:1])
+                    self._preferred.add(word)
+        self.variants: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for phrase, canonical in equivalents.items():
+            key, value = self._base(phrase), self._base(canonical)
+            if key != value:
+                self.variants.setdefault(key, value)
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
+        # Decoys name what the article does not cover: as telling as the rarest unknown word.
+        self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
+        for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
+            self.variants.setdefault(self._base(decoy), self._base(decoy))
+        self._max_variant_words = max((len(k) for k in self.variants), default=1)
+        self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
+        speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
 
-        raw: list[tuple[int, str, list[str], float]] = []
+        raw: list[tuple[int, str, str, float]] = []
         for index, entry in enumerate(kb.entries):
             for text in (entry.question, *entry.alternates):
-                raw.append((index, text, self._words(text), 1.0))
+                raw.append((index, text, "en", 1.0))
+            for lang, phrasings in entry.translations.items():
+                raw.extend((index, text, lang, 1.0) for text in phrasings)
             for quote in entry.quotes:
-                raw.append((index, quote.text, self._words(quote.text), QUOTE_FACTOR))
+                raw.append((index, quote.text, "en", QUOTE_FACTOR))
 
-        self.known_words = {w for _, _, words, _ in raw for w in words} | set(kb.vocabulary.stopwords)
-        self.known_words |= {w for phrase in equivalents for w in phrase.split()}
-        fillers = set(kb.vocabulary.stopwords)
-        self._content_choices = sorted(self.known_words - fillers)
-        self._filler_choices = sorted(fillers)
-
+        surfaces = {w for _, text, _, _ in raw for w in self._words(text)}
+        surfaces |= {w for phrase in equivalents for w in phrase.split()}
+        # How telling a word is comes from the English phrasings; the Russian and Ukrainian ones
+        # decide only for words that appear in them alone (adding a translation must not change
+        # how English questions are scored).
         entry_tokens: dict[str, set[int]] = defaultdict(set)
+        translated_tokens: dict[str, set[int]] = defaultdict(set)
         tokenised = []
-        for index, text, words, factor in raw:
-            tokens = frozenset(self._content(words))
-            tokenised.append((index, text, tokens, factor))
+        for index, text, lang, factor in raw:
+            tokens = frozenset(t for t, _ in self._content(self._words(text), lang))
+            tokenised.append((index, text, tokens, factor, lang))
             for token in tokens:
-                entry_tokens[token].add(index)
+                (entry_tokens if lang == "en" else translated_tokens)[token].add(index)
+        for token, ids in translated_tokens.items():
+            entry_tokens.setdefault(token, ids)
+        self._preferred |= set(entry_tokens)
+        self.known_words = surfaces | set(vocabulary.stopwords)
+        content_surfaces = {w for w in surfaces if self._base((w,))[0] in entry_tokens}
+        self._content_choices = sorted(content_surfaces)
+        library_stopwords = frozenset().union(*self.analyzer.stopwords.values())
+        self._filler_choices = sorted((self.known_words | library_stopwords) - content_surfaces)
         # The people each entry is about: named in its phrasings, or quoted in it.
         people: dict[int, set[str]] = defaultdict(set)
-        for index, _, tokens, _ in tokenised:
+        for index, _, tokens, _, _ in tokenised:
             people[index] |= tokens & self.person_tokens
         for index, entry in enumerate(kb.entries):
             people[index] |= {
@@ -122,12 +182,16 @@ class Matcher:
         self._phrase_weights: list[float] = []
         self._phrase_factors: list[float] = []
         self._phrase_entries: list[int] = []
+        # English phrasings (and the article's quotes) serve every question; a Russian or Ukrainian
+        # phrasing serves questions in its own language only.
         self.postings: dict[str, list[int]] = defaultdict(list)
-        for index, text, tokens, factor in tokenised:
+        self._translated_postings: dict[str, dict[str, list[int]]] = {}
+        for index, text, tokens, factor, lang in tokenised:
             if not tokens:
                 continue
+            postings = self.postings if lang == "en" else self._translated_postings.setdefault(lang, {})
             for token in tokens:
-                self.postings[token].append(len(self.phrases))
+                postings.setdefault(token, []).append(len(self.phrases))
             self.phrases.append(text)
             self._phrase_weights.append(sum(self.idf[t] for t in tokens))
             self._phrase_factors.append(factor)
@@ -140,47 +204,119 @@ class Matcher:
     def _words(text: str) -> list[str]:
         return fold(text).split()[:MAX_QUESTION_WORDS]
 
-    def _content(self, words: list[str]) -> list[str]:
-        """Stemmed words, variants folded to their canonical form (longest first), filler dropped."""
-        stems = [stem(w) for w in words]
-        out: list[str] = []
+    def _lemma(self, word: str, lang: str) -> str:
+        """The word's base form; of several readings, the one the knowledge base uses."""
+        readings = self.analyzer.readings(word, lang)
+        if len(readings) > 1:
+            for reading in readings:
+                if reading in self._preferred:
+                    return reading
+        return readings[0]
+
+    def _base(self, words: tuple[str, ...] | str) -> tuple[str, ...]:
+        """Base forms of a phrase (a variant table's key or value), each word in its own script."""
+        if isinstance(words, str):
+            words = tuple(words.split())
+        lang = detect_language(" ".join(words))
+        return tuple(self._lemma(w, lang) for w in words)
+
+    def _is_filler(self, word: str, lemma: str, lang: str) -> bool:
+        if word in self.keep or lemma in self.keep:
+            return False
+        if word in self.extra_stopwords or lemma in self.extra_stopwords or _CHATTER.match(word):
+            return True
+        if self.analyzer.is_stopword(word, lang):
+            return True
+        # A Russian or Ukrainian base form is a word too ("сказал" -> "сказать"); an English stem
+        # is not ("founded" -> "found").
+        return is_cyrillic(word) and self.analyzer.is_stopword(lemma, lang)
+
+    def _content(self, words: list[str], lang: str) -> list[tuple[str, str]]:
+        """(base form, surface word) of each content word: variants folded (longest first), filler dropped."""
+        lemmas = [self._lemma(w, lang) for w in words]
+        out: list[tuple[str, str]] = []
         i = 0
-        while i < len(stems):
-            for size in range(min(self._max_variant_words, len(stems) - i), 0, -1):
-                canonical = self.variants.get(tuple(stems[i : i + size]))
+        while i < len(lemmas):
+            filler = self._is_filler(words[i], lemmas[i], lang)
+            # A filler word alone is never a variant of something ("like" is not "likely"), but may
+            # be a decoy ("скільки": how many).
+            alone = self.variants.get((lemmas[i],))
+            smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
+            for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
+                canonical = self.variants.get(tuple(lemmas[i : i + size]))
                 if canonical is not None:
-                    out.extend(canonical)
+                    if " ".join(canonical) in self.decoys:  # one token, never filler
+                        out.append((" ".join(canonical), " ".join(canonical)))
+                    else:
+                        out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
                     i += size
                     break
             else:
-                out.append(stems[i])
+                if not filler:
+                    out.append((lemmas[i], words[i]))
                 i += 1
-        return [t for t in out if t not in self.stopwords]
+        return out
 
-    def _correct_uncached(self, word: str) -> tuple[str, float]:
+    def _correct_uncached(self, word: str, lang: str) -> tuple[str, float]:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
         if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdecimal():
             return word, 1.0
-        if word.isascii() and zipf_frequency(word, "en") >= REAL_WORD_ZIPF:
+        if self._lemma(word, lang) in self.idf:
+            return word, 1.0  # an inflected form of a word the knowledge uses
+        if self.analyzer.zipf(word, lang) >= REAL_WORD_ZIPF:
             return word, 1.0  # "weather" is not a typo of "whether": it is a word we don't know
         # A meaningful word first: "pleasde" is "pleased", not the filler word "please".
         for choices in (self._content_choices, self._filler_choices):
-            found = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=fuzzy_cutoff(word))
-            if found is not None:
-                return found[0], found[1] / 100.0
+            # Two measures: optimal string alignment counts a swapped pair of letters ("tlaks") as
+            # one edit; indel similarity forgives a dropped or doubled letter ("breakthru", "tallks").
+            swapped = process.extractOne(
+                word, choices, scorer=OSA.normalized_similarity, score_cutoff=fuzzy_cutoff(word)
+            )
+            dropped = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=indel_cutoff(word))
+            found = max(
+                (
+                    f
+                    for f in (
+                        (swapped and (swapped[0], swapped[1])),
+                        (dropped and (dropped[0], dropped[1] / 100)),
+                    )
+                    if f
+                ),
+                key=lambda f: f[1],
+                default=None,
+            )
+            if found is not None and is_cyrillic(found[0]) == is_cyrillic(word):
+                return found[0], found[1]
         return word, 1.0
 
-    def analyse(self, question: str) -> list[tuple[str, float, float]]:
+    def analyse(self, question: str, lang: str | None = None) -> list[tuple[str, float, float]]:
         """The question's content tokens as (token, weight, certainty), duplicates removed."""
-        corrected = [self._correct(w) for w in self._words(question)]
+        return self._analyse(question, lang or detect_language(question))[0]
+
+    def _analyse(self, question: str, lang: str) -> tuple[list[tuple[str, float, float]], list[str]]:
+        corrected = [self._correct(w, lang) for w in self._words(question)]
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
-        for token in self._content([word for word, _ in corrected]):
-            # An unknown scrap of one or two letters ("th" of a cut-off word) says less than a word.
-            unknown = self.unknown_weight if len(token) > 2 else self.unknown_weight / 2
-            tokens.setdefault(token, self.idf.get(token, unknown))
+        rare: list[str] = []
+        for token, surface in self._content([word for word, _ in corrected], lang):
+            if token in tokens:
+                continue
+            if token in self.idf:
+                tokens[token] = self.idf[token]
+                continue
+            if token in self.decoys or token.isdecimal():
+                rare.append(token)  # something the article does not cover, or a number it lacks
+                tokens[token] = self.unknown_weight
+                continue
+            zipf = self.analyzer.zipf(surface, lang)
+            scrap = len(token) <= 3 and zipf < SCRAP_ZIPF
+            if zipf <= RARE_ZIPF and not scrap:
+                rare.append(token)
+            # An unknown scrap of up to three letters ("th" of a cut-off word, "wer", "iz") says less.
+            share = rarity(zipf) * SCRAP_SHARE if scrap else rarity(zipf)
+            tokens[token] = self.unknown_weight * share
         # A corrected typo makes the whole reading a little less certain.
-        return [(t, w, certainty) for t, w in tokens.items()]
+        return [(t, w, certainty) for t, w in tokens.items()], rare
 
     # -- ranking ------------------------------------------------------------------------------
 
@@ -190,18 +326,22 @@ class Matcher:
 
     def match(self, question: str, limit: int = 5) -> Match:
         """Ranked candidates, plus what the engine needs to judge how far to trust them."""
-        tokens = self.analyse(question)
+        lang = detect_language(question)
+        tokens, rare = self._analyse(question, lang)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return Match([], unknown, specific, people, 1.0 if unknown else 0.0)
+            return Match([], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang)
         # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
         shared: dict[int, float] = {}
         get = shared.get
+        translated = self._translated_postings.get(lang, {})
         for token, weight, _ in tokens:
             for phrase_index in self.postings.get(token, ()):
+                shared[phrase_index] = get(phrase_index, 0.0) + weight
+            for phrase_index in translated.get(token, ()):
                 shared[phrase_index] = get(phrase_index, 0.0) + weight
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
         scale = certainty / total
@@ -228,4 +368,4 @@ class Matcher:
             Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]]) for e in top
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
-        return Match(candidates, unknown, specific, people, unknown_share)
+        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang)

@@ -63,14 +63,22 @@ class Entry:
     quotes: tuple[Quote, ...]
     notes: tuple[Note, ...]
     related: tuple[str, ...]
+    # Phrasings in other languages, matched with that language's analysis ({"ru": (...), "uk": (...)}).
+    translations: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Words that carry no meaning in a question, and spellings that mean the same thing."""
+    """The knowledge base's own words on top of the language libraries.
+
+    `stopwords` is domain filler the libraries' lists lack; `keep` are library stopwords that tell
+    entries apart here ("who", "when", "not"); `variants` maps other spellings and synonyms to one form.
+    """
 
     stopwords: frozenset[str]
     variants: dict[str, str] = field(hash=False)  # folded variant phrase -> folded canonical
+    keep: frozenset[str] = frozenset()
+    decoys: frozenset[str] = frozenset()  # canonical forms that name people/things the article lacks
 
 
 @dataclass(frozen=True)

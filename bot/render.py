@@ -154,6 +154,7 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
     """The stable JSON contract of `python -m bot ask --json`."""
     return {
         "question": reply.question,
+        "lang": reply.lang,
         "matched": reply.matched,
         "outcome": str(reply.outcome),
         "entry": reply.entry.id if reply.matched and reply.entry else None,

@@ -29,6 +29,7 @@ class Reply:
     suggestions: tuple[Entry, ...] = ()  # follow-ups, "did you mean" candidates, or examples
     empty_question: bool = False
     explanation: str | None = None  # why the article has no answer, when the knowledge says why
+    lang: str = "en"  # the question's language: en, ru or uk
 
     @property
     def matched(self) -> bool:

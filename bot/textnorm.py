@@ -50,31 +50,29 @@ def fold(text: str) -> str:
     """Case-, accent-, quote- and punctuation-insensitive form: lowercase words separated by spaces."""
     text = unicodedata.normalize("NFKC", strip_invisible(text))
     text = _POSSESSIVE.sub("", straighten_quotes(text)).casefold()
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
     return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+# Marks that make a different Cyrillic letter (й, ї, ў), not an accent: kept so lemmatizers see
+# the real word. ё is folded to е, as most readers type it.
+_CYRILLIC_LETTER_MARKS = {"\u0306": "иуИУ", "\u0308": "іІ"}
+
+
+def _drop_accents(decomposed: str) -> str:
+    out: list[str] = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            if out and out[-1] in _CYRILLIC_LETTER_MARKS.get(ch, ""):
+                out.append(ch)
+            continue
+        out.append(ch)
+    return "".join(out)
 
 
 def words(text: str) -> list[str]:
     """The folded words of a text."""
     return fold(text).split()
-
-
-def stem(word: str) -> str:
-    """A deliberately small English suffix stripper: plural and verb endings only.
-
-    Enough to let "bombarded"/"bombard" or "guarantees"/"guarantee" meet; anything
-    cleverer is left to alternate phrasings in the knowledge base.
-    """
-    if not word.isascii() or len(word) <= 4:
-        return word
-    for suffix, replacement in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            if suffix == "s" and word.endswith("ss"):
-                return word
-            if suffix == "es" and not word.endswith(("sses", "shes", "ches", "xes", "zes")):
-                return word[:-1]
-            return word[: -len(suffix)] + replacement
-    return word
 
 
 def utf16_len(text: str) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIELDS = {"question", "matched", "entry", "score", "text", "quotes", "suggestions"}
+FIELDS = {"question", "lang", "matched", "entry", "score", "text", "quotes", "suggestions"}
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 # One question per line, every kind of input a script might send. None contains \n or \r.
@@ -86,6 +86,16 @@ def test_ask_words_are_joined(run_cli):
     (obj,) = parse_json_lines(result.stdout)
     assert obj["question"] == "Who is Peskov?"
     assert obj["entry"] == "who-peskov"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [("Where were the talks held?", "en"), ("Где проходили переговоры?", "ru"), ("Де відбулися переговори?", "uk")],
+)
+def test_ask_json_gives_the_question_language(run_cli, question: str, lang: str):
+    (obj,) = parse_json_lines(run_cli("ask", "--json", question).stdout)
+    assert obj["lang"] == lang
+    assert obj["entry"] == "talks-where"
 
 
 def test_ask_json_prints_one_object(run_cli):

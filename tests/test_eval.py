@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.evaluation import EvalReport, evaluate, load_questions
+from bot.evaluation import EvalReport, evaluate, load_questions, question_sets
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.yaml"
 MIN_ACCURACY = 0.95
@@ -66,19 +66,39 @@ def test_off_topic_rejection(report: EvalReport):
     )
 
 
-# The held-out set was never used for tuning: its figures are the honest estimate for new wording.
-# Floors sit under what was measured (83.7 % in-scope and 98.5 % rejection when it was written, 88.1 %
-# and 100 % now; 1-2 % wrong answers), to catch regressions, not to claim the 95 % of the tuned set.
-HOLDOUT = Path(__file__).resolve().parent / "questions_holdout.yaml"
-HOLDOUT_MIN_ACCURACY = 0.80
-HOLDOUT_MIN_REJECTION = 0.95
-HOLDOUT_MAX_WRONG_ANSWERS = 0.03
+# Regression floors per question set: (in-scope accuracy, off-topic rejection, wrong answers as a
+# share of all questions). They sit under what was measured, to catch regressions, not to claim
+# more. Every tests/questions*.yaml set needs a row here; `python -m bot eval` prints the figures.
+# questions_holdout.yaml was written before any tuning (83.7 % / 98.5 % then); it has since been
+# looked at and is a tuning set now.
+FLOORS: dict[str, tuple[float, float, float]] = {
+    "questions.yaml": (MIN_ACCURACY, MIN_REJECTION, 0.01),
+    "questions_holdout.yaml": (0.88, 0.95, 0.02),
+    # Written from the article only by people who never saw the FAQ (62 % in-scope when it came).
+    "questions_tuning_article.yaml": (0.70, 0.95, 0.02),
+    # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers: far off target).
+    "questions_tuning_headline.yaml": (0.33, 0.83, 0.16),
+}
+QUESTION_SETS = question_sets(QUESTIONS.parent)
 
 
-def test_held_out_questions(engine: Engine) -> None:
-    questions = load_questions(HOLDOUT)
-    report = evaluate(engine, questions)
-    wrong = [q for q, verdict in report.failures if verdict.startswith("answered")]
-    assert report.accuracy >= HOLDOUT_MIN_ACCURACY, failures(report, off_topic=False)
-    assert report.rejection >= HOLDOUT_MIN_REJECTION, failures(report, off_topic=True)
-    assert len(wrong) / len(questions) <= HOLDOUT_MAX_WRONG_ANSWERS, [q.text for q in wrong]
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=[p.name for p in QUESTION_SETS])
+def test_question_set_floors(engine: Engine, path: Path) -> None:
+    assert path.name in FLOORS, f"{path.name}: add its regression floors to FLOORS"
+    min_accuracy, min_rejection, max_wrong = FLOORS[path.name]
+    report = evaluate(engine, load_questions(path))
+    wrong = [(q.text, verdict) for q, verdict in report.failures if verdict.startswith("answered")]
+    assert report.accuracy >= min_accuracy, failures(report, off_topic=False)
+    assert report.rejection >= min_rejection, failures(report, off_topic=True)
+    assert report.wrong_share <= max_wrong, wrong
+
+
+def test_questions_may_carry_their_language(tmp_path: Path) -> None:
+    path = tmp_path / "questions_x.yaml"
+    path.write_text(
+        "questions:\n"
+        "- q: Где проходили переговоры?\n  expect: [talks-where]\n  category: direct\n  lang: ru\n"
+        "- q: Who is Peskov?\n  expect: [who-peskov]\n  category: direct\n",
+        encoding="utf-8",
+    )
+    assert [q.lang for q in load_questions(path)] == ["ru", "en"]

@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from outcomes import expected_outcome
 
+from bot.analysis import detect_language, shared_analyzer
 from bot.engine import MAX_QUESTION_CHARS, Engine
 from bot.render import render_text
 from bot.replies import Outcome, Reply
-from bot.textnorm import fold, stem, straighten_quotes, strip_invisible
+from bot.textnorm import fold, straighten_quotes, strip_invisible
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.yaml"
 
@@ -77,10 +78,52 @@ def test_strip_invisible_removes_escapes_and_controls():
     assert cleaned.split() == ["red", "nul", "bell"]
 
 
-def test_stem_meets_inflections():
-    assert stem("bombarded") == stem("bombard")
-    assert stem("guarantees") == stem("guarantee")
-    assert stem("talks") == stem("talk")
+def test_analysis_meets_inflections():
+    analyzer = shared_analyzer()
+
+    def base(word: str, lang: str) -> str:
+        return analyzer.readings(word, lang)[0]
+
+    assert base("bombarded", "en") == base("bombard", "en")
+    assert base("guarantees", "en") == base("guarantee", "en")
+    assert base("talks", "en") == base("talk", "en")
+    assert base("переговорах", "ru") == base("переговоров", "ru") == "переговоры"
+    assert base("мединского", "ru") == "мединский"
+    assert base("києва", "uk") == "київ"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Who leads Russia's delegation?", "en"),
+        ("Как Мединский охарактеризовал переговоры?", "ru"),
+        ("Що сказав Пєсков про переговори?", "uk"),
+        ("Де відбулися переговори?", "uk"),
+        ("Peskov", "en"),
+    ],
+)
+def test_language_is_detected(text: str, lang: str):
+    assert detect_language(text) == lang
+
+
+@pytest.mark.parametrize(
+    ("chatty", "plain"),
+    [
+        ("good morning. can u tell me who leads russia's delegation thx", "Who leads Russia's delegation?"),
+        ("haha ok so where were the talks held? 😂🙏", "Where were the talks held?"),
+        ("привет! где проходили переговоры? спасибо", "Где проходили переговоры?"),
+    ],
+)
+def test_greetings_thanks_and_laughter_do_not_change_the_question(engine: Engine, chatty: str, plain: str):
+    assert engine.ask(chatty).entry == engine.ask(plain).entry
+    assert engine.ask(plain).matched
+
+
+@pytest.mark.parametrize("question", ["What happened in Bucha?", "What did Zelensky say?", "Was Mariupol shelled?"])
+def test_rare_unknown_words_mean_another_subject(engine: Engine, question: str):
+    match = engine.matcher.match(question)
+    assert match.rare_unknown
+    assert not engine.ask(question).matched
 
 
 @pytest.mark.parametrize(
@@ -190,7 +233,8 @@ def test_short_words_are_not_corrected(engine: Engine):
 )
 def test_filler_only_input_gets_examples(engine: Engine, question: str):
     """'Hi! Please, tell me.' asks nothing yet: answered like an empty message, with examples."""
-    assert all(word in engine.kb.vocabulary.stopwords for word in fold(question).split()), "test setup"
+    matcher = engine.matcher
+    assert not matcher.analyse(question), "test setup: only filler words"
     reply = engine.ask(question)
     assert reply.outcome is Outcome.DECLINE
     assert not reply.matched and reply.entry is None and reply.empty_question
@@ -393,3 +437,8 @@ def test_a_party_that_is_only_the_topic_does_not_block_the_answer(engine: Engine
 def test_questions_mostly_about_unknown_things_are_declined_plainly(engine: Engine, question: str):
     """Not even a "did you mean": the question is about something the article never mentions."""
     assert engine.ask(question).outcome is Outcome.DECLINE
+
+
+@pytest.mark.parametrize("text", ["𗀀Ѐ", "Ѐ\U000e0001", "при\u0378вет"])
+def test_characters_the_lemmatizer_cannot_name_do_not_crash(engine: Engine, text: str):
+    assert engine.ask(text).outcome in set(Outcome)

@@ -1,0 +1,77 @@
+"""Keep vocabulary.yaml honest: nothing in it that the language libraries already do.
+
+`python -m bot check` runs this after the knowledge has loaded. It refuses, with file and line:
+a variant the analysis already merges with its canonical form or with another listed variant
+("negotiations" beside "negotiation"), a stopword the standard list already has, a name that
+speakers.yaml or parties.yaml already spells, and a keep word no library list would drop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.analysis import Analyzer, detect_language
+from bot.loader import Problem
+from bot.model import KnowledgeBase
+from bot.textnorm import fold
+from bot.yaml_lines import LineDict, LineList, load_yaml
+
+VOCABULARY = "vocabulary.yaml"
+
+
+def vocabulary_problems(folder: Path, kb: KnowledgeBase, analyzer: Analyzer) -> list[Problem]:
+    """Everything in vocabulary.yaml that a library or another knowledge file already covers."""
+    data = load_yaml(folder / VOCABULARY)
+    if not isinstance(data, LineDict):
+        return []
+    file = str(Path(folder.name) / VOCABULARY)
+    problems: list[Problem] = []
+
+    def base(phrase: str) -> tuple[str, ...]:
+        lang = detect_language(phrase)
+        return tuple(analyzer.readings(word, lang)[0] for word in fold(phrase).split())
+
+    def listed(word: str) -> bool:
+        lang = detect_language(word)
+        first = analyzer.readings(word, lang)[0]
+        return analyzer.is_stopword(word, lang) or (lang != "en" and analyzer.is_stopword(first, lang))
+
+    names = {fold(n) for s in kb.speakers.values() for n in (s.name, *s.mentions, *s.aliases)}
+    names |= {n for party in kb.parties for n in party.names}
+    for key in ("stopwords", "keep"):
+        items = data.get(key)
+        if not isinstance(items, LineList):
+            continue
+        for position, item in enumerate(items):
+            word = fold(str(item))
+            if key == "stopwords" and " " not in word and listed(word):
+                problems.append(
+                    Problem(file, items.line_of(position), f"stopword {item!r}: the standard list has it")
+                )
+            if key == "keep" and not listed(word):
+                problems.append(
+                    Problem(file, items.line_of(position), f"keep {item!r}: no standard list drops it")
+                )
+    for section in ("variants", "synonyms", "decoys"):
+        table = data.get(section)
+        if not isinstance(table, LineDict):
+            continue
+        for canonical, spellings in table.items():
+            if not isinstance(spellings, LineList):
+                continue
+            seen = {base(str(canonical)): str(canonical)}
+            for position, spelling in enumerate(spellings):
+                line, text = spellings.line_of(position), str(spelling)
+                if fold(text) in names:
+                    problems.append(
+                        Problem(file, line, f"{section}: {text!r} is already a name in speakers or parties")
+                    )
+                    continue
+                merged = seen.get(base(text))
+                if merged is not None:
+                    problems.append(
+                        Problem(file, line, f"{section}: {text!r} needs no listing: the analysis reads it as {merged!r}")
+                    )
+                    continue
+                seen[base(text)] = text
+    return problems
