@@ -76,6 +76,8 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions_holdout.yaml": (0.88, 0.95, 0.02),
     # Written from the article only by people who never saw the FAQ (62 % in-scope when it came).
     "questions_tuning_article.yaml": (0.70, 0.95, 0.02),
+    # The same in Russian and Ukrainian, by people who never saw the FAQ (50 % in-scope when it came).
+    "questions_tuning_article_ruuk.yaml": (0.48, 0.83, 0.04),
     # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers: far off target).
     "questions_tuning_headline.yaml": (0.33, 0.83, 0.16),
 }
