@@ -76,11 +76,13 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions.yaml": (MIN_ACCURACY, MIN_REJECTION, 0.01),
     "questions_holdout.yaml": (0.88, 0.95, 0.02),
     # Written from the article only by people who never saw the FAQ (62 % in-scope when it came;
-    # floor 70 % until the wrong-answer guards, which turned 72.9 % into 65.9 % and "did you mean").
-    "questions_tuning_article.yaml": (0.65, 0.95, 0.02),
+    # floor 70 % until the wrong-answer guards, which turned 72.9 % into 65.9 % and "did you mean";
+    # 69.4 % with the alternates written since).
+    "questions_tuning_article.yaml": (0.68, 0.95, 0.02),
     # The same in Russian and Ukrainian, by people who never saw the FAQ (50 % in-scope, 3.0 %
-    # wrong answers when it came; floor 48 % until the wrong-answer guards: 50.0 % -> 44.2 %).
-    "questions_tuning_article_ruuk.yaml": (0.42, 0.95, 0.02),
+    # wrong answers when it came; floor 48 % until the wrong-answer guards: 50.0 % -> 44.2 %;
+    # 48.1 % with the alternates written since).
+    "questions_tuning_article_ruuk.yaml": (0.46, 0.95, 0.02),
     # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers;
     # floor 33 % until the wrong-answer guards: 36.6 % -> 32.9 %, wrong answers 11.3 % -> 2.1 %).
     "questions_tuning_headline.yaml": (0.32, 0.95, 0.03),
