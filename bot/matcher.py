@@ -42,6 +42,10 @@ COMMON_SHARE = 0.12
 SCRAP_SHARE = 0.3
 SCRAP_ZIPF = 3.5  # a short word rarer than this is a typo or a scrap, not a name ("EU" is a name)
 SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
+# Question words that ask for one kind of fact (a person, a time, a place, a reason). An entry none
+# of whose phrasings asks it does not answer it ("When is the next round?" is not "Are the talks
+# continuing?"); Russian and Ukrainian question words fold to these through the vocabulary.
+QUESTION_WORDS = ("who", "when", "where", "why")
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
 _CHATTER = re.compile(
     r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд)$"
@@ -88,6 +92,7 @@ class Match:
     unknown_share: float = 0.0  # how much of the question's weight is words the knowledge never uses
     rare_unknown: tuple[str, ...] = ()  # unknown words rare in their language: names, places, terms
     lang: str = "en"
+    asks: frozenset[str] = frozenset()  # the question words (who, when, where, why) it uses
 
 
 class Matcher:
@@ -173,6 +178,12 @@ class Matcher:
                 speaker_tokens[q.speaker.id] for q in entry.quotes if q.speaker.id in speaker_tokens
             }
         self.entry_people = {entry.id: frozenset(people[i]) for i, entry in enumerate(kb.entries)}
+        # The question words each entry's phrasings (any language) answer.
+        self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
+        asked: dict[int, set[str]] = defaultdict(set)
+        for index, _, tokens, _, _ in tokenised:
+            asked[index] |= tokens & self.question_words
+        self.entry_asks = {entry.id: frozenset(asked[i]) for i, entry in enumerate(kb.entries)}
         count = max(len(kb.entries), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
@@ -331,9 +342,10 @@ class Matcher:
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
+        asks = frozenset(token for token, _, _ in tokens if token in self.question_words)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return Match([], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang)
+            return Match([], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang, asks)
         # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
         shared: dict[int, float] = {}
         get = shared.get
@@ -368,4 +380,4 @@ class Matcher:
             Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]]) for e in top
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
-        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang)
+        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks)

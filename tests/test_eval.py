@@ -10,7 +10,8 @@ from bot.engine import Engine
 from bot.evaluation import EvalReport, evaluate, load_questions, question_sets
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.yaml"
-MIN_ACCURACY = 0.95
+# 95 % until the confident-wrong-answer guards (question words, weak margins): 95.6 % -> 94.4 %.
+MIN_ACCURACY = 0.94
 MIN_REJECTION = 0.95
 
 
@@ -74,11 +75,21 @@ def test_off_topic_rejection(report: EvalReport):
 FLOORS: dict[str, tuple[float, float, float]] = {
     "questions.yaml": (MIN_ACCURACY, MIN_REJECTION, 0.01),
     "questions_holdout.yaml": (0.88, 0.95, 0.02),
-    # Written from the article only by people who never saw the FAQ (62 % in-scope when it came).
-    "questions_tuning_article.yaml": (0.70, 0.95, 0.02),
-    # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers: far off target).
-    "questions_tuning_headline.yaml": (0.33, 0.83, 0.16),
+    # Written from the article only by people who never saw the FAQ (62 % in-scope when it came;
+    # floor 70 % until the wrong-answer guards, which turned 72.9 % into 65.9 % and "did you mean";
+    # 69.4 % with the alternates written since).
+    "questions_tuning_article.yaml": (0.68, 0.95, 0.02),
+    # The same in Russian and Ukrainian, by people who never saw the FAQ (50 % in-scope, 78.6 %
+    # rejection, 6.1 % wrong answers when it came; 3.0 % after the knowledge fixes of that day;
+    # floor 48 % until the wrong-answer guards: 50.0 % -> 44.2 %;
+    # 48.1 % with the alternates written since).
+    "questions_tuning_article_ruuk.yaml": (0.46, 0.95, 0.02),
+    # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers;
+    # floor 33 % until the wrong-answer guards: 36.6 % -> 32.9 %, wrong answers 11.3 % -> 2.1 %).
+    "questions_tuning_headline.yaml": (0.32, 0.95, 0.03),
 }
+# A confident wrong answer is the worst outcome: no set may allow more than this share of them.
+MAX_WRONG_SHARE = 0.03
 QUESTION_SETS = question_sets(QUESTIONS.parent)
 
 
@@ -91,6 +102,20 @@ def test_question_set_floors(engine: Engine, path: Path) -> None:
     assert report.accuracy >= min_accuracy, failures(report, off_topic=False)
     assert report.rejection >= min_rejection, failures(report, off_topic=True)
     assert report.wrong_share <= max_wrong, wrong
+
+
+def test_no_set_tolerates_many_wrong_answers() -> None:
+    """The wrong-answer ceiling of every set stays at or under MAX_WRONG_SHARE (raise it only with a reason)."""
+    loose = {name: wrong for name, (_, _, wrong) in FLOORS.items() if wrong > MAX_WRONG_SHARE}
+    assert not loose, loose
+
+
+@pytest.mark.parametrize("path", QUESTION_SETS, ids=[p.name for p in QUESTION_SETS])
+def test_wrong_answers_per_set(engine: Engine, path: Path) -> None:
+    """Answered from an entry that was not expected, as a share of all questions, per set."""
+    report = evaluate(engine, load_questions(path))
+    wrong = [(q.text, verdict) for q, verdict in report.failures if verdict.startswith("answered")]
+    assert report.wrong_share <= min(FLOORS[path.name][2], MAX_WRONG_SHARE), wrong
 
 
 def test_questions_may_carry_their_language(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from outcomes import expected_outcome
 
 from bot.analysis import detect_language, shared_analyzer
-from bot.engine import MAX_QUESTION_CHARS, Engine
+from bot.engine import ANSWER_MARGIN, CLEAR_SCORE, MAX_QUESTION_CHARS, WEAK_MARGIN, Engine
+from bot.evaluation import load_questions, question_sets
 from bot.render import render_text
 from bot.replies import Outcome, Reply
 from bot.textnorm import fold, straighten_quotes, strip_invisible
@@ -401,6 +402,47 @@ def test_words_are_never_put_in_the_wrong_mouth(engine: Engine, question: str):
     """A question about one person is not answered with an entry about another."""
     reply = engine.ask(question)
     assert not reply.matched, (question, reply.entry.id if reply.entry else None)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When will the negotiations resume?",  # the article says they go on, not when
+        "Why are the talks continuing?",  # nor why
+        "Коли відновляться переговори?",
+        "Когда возобновятся переговоры?",
+    ],
+)
+def test_a_question_word_no_phrasing_of_the_entry_asks_is_not_answered(engine: Engine, question: str):
+    """Who, when, where and why ask for one kind of fact: an entry that never gives it does not answer."""
+    reply = engine.ask(question)
+    assert not reply.matched, (question, reply.entry.id if reply.entry else None)
+
+
+def test_question_words_still_answer_the_entries_that_ask_them(engine: Engine):
+    for question, entry in [
+        ("Where were the talks held?", "talks-where"),
+        ("When were the talks held?", "talks-when"),
+        ("Де відбулися переговори?", "talks-where"),
+    ]:
+        reply = engine.ask(question)
+        assert reply.matched and reply.entry is not None and reply.entry.id == entry, question
+
+
+def test_a_weak_answer_stands_well_clear_of_the_runner_up(engine: Engine):
+    """Below a clear score, an answer leads the next entry by WEAK_MARGIN; otherwise by ANSWER_MARGIN."""
+    questions = [q.text for path in question_sets(Path(__file__).parent) for q in load_questions(path)]
+    checked = 0
+    for question in questions:
+        reply = engine.ask(question)
+        if not reply.matched:
+            continue
+        ranked = engine.rank(question, 2)
+        lead = ranked[0].score - (ranked[1].score if len(ranked) > 1 else 0.0)
+        needed = ANSWER_MARGIN if ranked[0].score >= CLEAR_SCORE else WEAK_MARGIN
+        assert lead >= needed, (question, ranked)
+        checked += ranked[0].score < CLEAR_SCORE
+    assert checked > 0  # the rule was exercised
 
 
 def test_a_question_naming_two_people_can_be_answered_by_an_entry_about_both(engine: Engine):
