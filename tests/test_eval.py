@@ -92,7 +92,7 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # once the work of that day was merged (before it, on the old matcher: 47.1 % / 100 % / 0 %,
     # 31.0 % / 100 % / 2.7 % and 17.2 % / 96.7 % / 7.4 %), so a change that makes them worse fails.
     "questions_blind_article_en.yaml": (0.64, 1.0, 0.01),
-    "questions_blind_article_ruuk.yaml": (0.51, 1.0, 0.03),
+    "questions_blind_article_ruuk.yaml": (0.60, 1.0, 0.03),  # 51.7 % before the ru/uk alternates
     "questions_blind_headline.yaml": (0.21, 1.0, 0.034),
 }
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
