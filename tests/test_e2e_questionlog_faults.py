@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import Chat, Spawn, assert_answer_card, bot_env
+from e2e_support import BotProcess, Chat, Spawn, assert_answer_card, bot_env
 from fake_telegram import FakeTelegram
 from pg_cluster import Cluster, unavailable_reason
 from test_e2e_questionlog import KEY, report
@@ -68,6 +68,14 @@ def read_only(path: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
+def start_logging_bot(fake: FakeTelegram, spawn: Spawn, url: str) -> tuple[BotProcess, Chat, int]:
+    """`python -m bot run` logging to `url`, polling the fake Bot API, and one reader to ask it."""
+    bot = spawn(bot_env(fake, DATABASE_URL=url, QUESTION_LOG_KEY=KEY, FLOOD_LIMIT_PER_MINUTE="1000"))
+    bot.wait_polling(fake)
+    chat = Chat(fake, bot)
+    return bot, chat, chat.new_user()
+
+
 async def answers(chat: Chat, reader: int, n: int) -> None:
     for _ in range(n):
         assert_answer_card(await chat.say(reader, QUESTION))
@@ -76,10 +84,7 @@ async def answers(chat: Chat, reader: int, n: int) -> None:
 async def test_sqlite_file_made_read_only(e2e_fake: FakeTelegram, e2e_spawn: Spawn, tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
     url = f"sqlite:///{path}"
-    bot = e2e_spawn(bot_env(e2e_fake, DATABASE_URL=url, QUESTION_LOG_KEY=KEY, FLOOD_LIMIT_PER_MINUTE="1000"))
-    bot.wait_polling(e2e_fake)
-    chat = Chat(e2e_fake, bot)
-    reader = chat.new_user()
+    bot, chat, reader = start_logging_bot(e2e_fake, e2e_spawn, url)
     await answers(chat, reader, 2)
     await wait_for_rows(url, 2)
     with read_only(path):
@@ -100,10 +105,7 @@ async def test_sqlite_file_locked_by_another_process(
 ) -> None:
     path = tmp_path / "log.sqlite3"
     url = f"sqlite:///{path}"
-    bot = e2e_spawn(bot_env(e2e_fake, DATABASE_URL=url, QUESTION_LOG_KEY=KEY, FLOOD_LIMIT_PER_MINUTE="1000"))
-    bot.wait_polling(e2e_fake)
-    chat = Chat(e2e_fake, bot)
-    reader = chat.new_user()
+    bot, chat, reader = start_logging_bot(e2e_fake, e2e_spawn, url)
     await answers(chat, reader, 1)
     await wait_for_rows(url, 1)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -141,10 +143,7 @@ async def test_postgres_stopped_mid_run(
     e2e_fake: FakeTelegram, e2e_spawn: Spawn, own_postgres: Cluster
 ) -> None:
     url = own_postgres.url
-    bot = e2e_spawn(bot_env(e2e_fake, DATABASE_URL=url, QUESTION_LOG_KEY=KEY, FLOOD_LIMIT_PER_MINUTE="1000"))
-    bot.wait_polling(e2e_fake)
-    chat = Chat(e2e_fake, bot)
-    reader = chat.new_user()
+    bot, chat, reader = start_logging_bot(e2e_fake, e2e_spawn, url)
     await answers(chat, reader, 2)
     await wait_for_rows(url, 2)
     await asyncio.to_thread(own_postgres.stop)
