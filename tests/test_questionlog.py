@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.engine import Engine
 from bot.learn import learn
 from bot.loader import KnowledgeError, load_knowledge
-from bot.questionlog import Pseudonymizer, QuestionLog, Store, detect_language, schema
+from bot.questionlog import Pseudonymizer, QuestionLog, Store, schema
 from bot.questionlog.privacy import KEY_VARIABLE, ensure_key
 from bot.questionlog.store import QuestionRow, utcnow
 from bot.report import build_report, unanswered_groups
@@ -147,19 +147,6 @@ def test_key_is_generated_into_env_once(tmp_path: Path) -> None:
     assert "LOG_LEVEL=INFO\n" in env.read_text() and f"{KEY_VARIABLE}={key}\n" in env.read_text()
     assert env.stat().st_mode & 0o777 == 0o600
     assert ensure_key(env, key) == key and env.read_text().count(KEY_VARIABLE) == 1
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("Що сказав Пєсков?", "uk"),
-        ("Де відбулися переговори?", "uk"),
-        ("Что сказал Песков?", "ru"),
-        ("Peskov?", "en"),
-    ],
-)
-def test_language(text: str, lang: str) -> None:
-    assert detect_language(text) == lang
 
 
 # -- the writer ----------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ PostgreSQL), ``schema`` owns the tables and their migrations, ``privacy`` the ke
 stand in for readers, ``writer`` the background thread that keeps the database off the event loop.
 """
 
-from bot.questionlog.privacy import Pseudonymizer, detect_language
+from bot.questionlog.privacy import Pseudonymizer
 from bot.questionlog.store import Store, database_url
 from bot.questionlog.writer import QuestionLog
 
-__all__ = ["Pseudonymizer", "QuestionLog", "Store", "database_url", "detect_language"]
+__all__ = ["Pseudonymizer", "QuestionLog", "Store", "database_url"]

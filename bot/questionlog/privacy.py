@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from pathlib import Path
 
 from bot.questionlog.schema import HASH_LENGTH
 
 KEY_VARIABLE = "QUESTION_LOG_KEY"
-_UKRAINIAN = re.compile(r"[іїєґІЇЄҐ]")
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
 class Pseudonymizer:
@@ -37,15 +34,6 @@ class Pseudonymizer:
     def message(self, chat_id: int, message_id: int) -> str:
         """A reference to one bot message (a private chat's id is its reader's id: hashed too)."""
         return self._hash(f"message:{chat_id}:{message_id}")
-
-
-def detect_language(text: str) -> str:
-    """uk if the text has a letter only Ukrainian uses, ru if Cyrillic otherwise, else en."""
-    if _UKRAINIAN.search(text):
-        return "uk"
-    if _CYRILLIC.search(text):
-        return "ru"
-    return "en"
 
 
 def ensure_key(env_file: Path, current: str | None) -> str:

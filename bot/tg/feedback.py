@@ -13,7 +13,6 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from bot.questionlog import detect_language
 from bot.questionlog.store import Forgotten, QuestionRow, Store
 from bot.replies import Outcome, Reply
 from bot.report import build_report, format_stats
@@ -67,11 +66,6 @@ def _reader_id(update_or_message: Message | Update) -> int | None:
     return user.id if user is not None else None
 
 
-def _lang(reply: Reply) -> str:
-    """The engine's language for the question when it offers one, else a script-based guess."""
-    lang = getattr(reply, "lang", None)
-    return lang if isinstance(lang, str) and lang else detect_language(reply.question)
-
 
 # -- hooks the handlers call -------------------------------------------------------------------
 
@@ -105,7 +99,7 @@ def _row(reader: str, chat_type: str, reply: Reply, reply_ref: str | None) -> Qu
     return QuestionRow(
         reader=reader,
         chat_type=chat_type,
-        lang=_lang(reply),
+        lang=reply.lang,
         question=reply.question,
         outcome=str(reply.outcome),
         entry=reply.entry.id if reply.entry is not None else None,
