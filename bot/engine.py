@@ -54,11 +54,11 @@ class Engine:
 
     def ask(self, question: str) -> Reply:
         """Answer, clarify or decline one question from a reader."""
-        reply = self._ask(question)
-        return replace(reply, lang=detect_language(reply.question))
-
-    def _ask(self, question: str) -> Reply:
         cleaned = _clean(question)
+        lang = detect_language(cleaned)  # once: the matcher analyses in it, the reply carries it
+        return replace(self._ask(cleaned, lang), lang=lang)
+
+    def _ask(self, cleaned: str, lang: str) -> Reply:
         if not fold(cleaned):
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
@@ -72,7 +72,7 @@ class Engine:
                 suggestions=self.examples(),
                 explanation=silent.mentioned,
             )
-        match = self.matcher.match(cleaned)
+        match = self.matcher.match(cleaned, lang=lang)
         candidates = match.candidates
         if not candidates and not match.unknown:  # only filler ("hello", "start", "?"): not a question yet
             return Reply(

@@ -335,9 +335,11 @@ class Matcher:
         """Entries ordered by score (0-100), best first, at most one candidate per entry."""
         return self.match(question, limit).candidates
 
-    def match(self, question: str, limit: int = 5) -> Match:
-        """Ranked candidates, plus what the engine needs to judge how far to trust them."""
-        lang = detect_language(question)
+    def match(self, question: str, limit: int = 5, lang: str | None = None) -> Match:
+        """Ranked candidates, plus what the engine needs to judge how far to trust them.
+
+        `lang` is the question's language when the caller has detected it already."""
+        lang = lang or detect_language(question)
         tokens, rare = self._analyse(question, lang)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
