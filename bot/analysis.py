@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Final
 
 import pymorphy3  # type: ignore[import-untyped]
 import Stemmer  # type: ignore[import-not-found]
 from stop_words import get_stop_words  # type: ignore[import-untyped]
 
-from bot.frequencies import FLOOR, load_table
+from bot.frequencies import FLOOR, LANGUAGES, load_table
 
-LANGUAGES: Final = ("en", "ru", "uk")
 _UKRAINIAN_ONLY = frozenset("іїєґ")
 _RUSSIAN_ONLY = frozenset("ыэъё")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")

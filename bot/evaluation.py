@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.analysis import LANGUAGES, detect_language
+from bot.analysis import detect_language
 from bot.engine import Engine
+from bot.frequencies import LANGUAGES
 from bot.replies import Outcome
 
 OFF_TOPIC_CATEGORIES = frozenset({"offtopic", "offtopic-war"})

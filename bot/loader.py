@@ -6,10 +6,9 @@ file, the line and the reason, and a broken folder never yields a half-built kno
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -354,7 +353,7 @@ def _load_vocabulary(reader: _Reader) -> Vocabulary | None:
     for section in ("variants", "synonyms", "decoys"):
         if section in data:
             _read_equivalents(reader, data, section, variants)
-    decoys = frozenset(fold(str(k)) for k in data.get("decoys") or {}) if "decoys" in data else frozenset()
+    decoys = frozenset(fold(str(k)) for k in data.get("decoys") or {})
     return Vocabulary(stopwords, variants, keep, decoys)
 
 
@@ -626,7 +625,7 @@ def _merge_learned(reader: _Reader, entries: list[Entry]) -> list[Entry]:
         elif entry_id is not None and wording is not None and accept is True:
             extra.setdefault(entry_id, []).append(wording)
     return [
-        dataclasses.replace(e, alternates=(*e.alternates, *(w for w in extra[e.id] if w not in e.alternates)))
+        replace(e, alternates=(*e.alternates, *(w for w in extra[e.id] if w not in e.alternates)))
         if e.id in extra
         else e
         for e in entries
