@@ -32,28 +32,29 @@ def learn(store: Store, engine: Engine, folder: Path, days: int) -> tuple[int, i
     """Merge new suggestions into learned.yaml; returns (new suggestions, total in file)."""
     path = folder / LEARNED_FILE
     existing = _existing(path)
-    known = {(str(i["entry"]), fold(str(i["wording"]))) for i in existing}
+    by_key = {(str(i["entry"]), fold(str(i["wording"]))): i for i in existing}
     added = 0
     for suggestion in build_report(store, days)["suggestions"]:
         entry_id, wording = str(suggestion["entry"]), str(suggestion["question"])
         key = (entry_id, fold(wording))
         if engine.kb.entry(entry_id) is None:
             continue
-        if key in known:
-            for item in existing:  # refresh the support of a suggestion already in the file
-                if (str(item["entry"]), fold(str(item["wording"]))) == key:
-                    item["support"] = max(int(item["support"]), int(suggestion["support"]))
+        if key in by_key:  # refresh the support of a suggestion already in the file
+            item = by_key[key]
+            item["support"] = max(int(item["support"]), int(suggestion["support"]))
             continue
         reply = engine.ask(wording)
         if reply.outcome is Outcome.ANSWER and reply.entry is not None and reply.entry.id == entry_id:
             continue  # already answered that way
-        existing.append(
-            {"entry": entry_id, "wording": wording, "support": int(suggestion["support"]), "accept": False}
-        )
-        known.add(key)
+        item = {"entry": entry_id, "wording": wording, "support": int(suggestion["support"]), "accept": False}
+        existing.append(item)
+        by_key[key] = item
         added += 1
     body = yaml.safe_dump({"learned": existing}, allow_unicode=True, sort_keys=False, width=1000)
-    path.write_text(HEADER + body, encoding="utf-8")
+    # Write, then rename: a reload (SIGHUP, /reload) never reads a half-written file.
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(HEADER + body, encoding="utf-8")
+    partial.replace(path)
     return added, len(existing)
 
 
