@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+# The curator's words in other languages: language -> field name -> text ({"ru": {"answer": "…"}}).
+Local = Mapping[str, Mapping[str, str]]
+SOURCE_LANGUAGE = "en"  # the article's language: every field is written in it first
+
+
+def _local() -> dict[str, dict[str, str]]:
+    return {}
+
+
+class Translatable:
+    """A value whose curator-written fields may also exist in Russian and Ukrainian."""
+
+    local: Local
+
+    def tr(self, name: str, lang: str) -> str:
+        """Field `name` in `lang`, or the English original where the curator gave none."""
+        text = self.local.get(lang, {}).get(name)
+        return text if text is not None else str(getattr(self, name))
+
 
 @dataclass(frozen=True)
-class Article:
+class Article(Translatable):
     """The story itself and what a reply cites as its source."""
 
     title: str
@@ -18,10 +38,11 @@ class Article:
     summary: str
     text: str
     quotable_lines: tuple[str, ...]
+    local: Local = field(default_factory=_local, hash=False, compare=False)  # title, summary
 
 
 @dataclass(frozen=True)
-class Speaker:
+class Speaker(Translatable):
     """Someone the article quotes, as the article names them."""
 
     id: str
@@ -30,29 +51,39 @@ class Speaker:
     mentions: tuple[str, ...]
     aliases: tuple[str, ...]
     narrator: bool = False  # the report's own voice: its words need no "X said" nearby
+    local: Local = field(default_factory=_local, hash=False, compare=False)  # name, role
 
 
 @dataclass(frozen=True)
-class Quote:
+class Quote(Translatable):
     """The article's exact words with their attribution."""
 
     text: str
     speaker: Speaker
     role: str | None
     channel: str
+    # role, channel and "translation": the quote's words in that language, never shown as theirs
+    local: Local = field(default_factory=_local, hash=False, compare=False)
+
+    def translation(self, lang: str) -> str | None:
+        """The curator's translation of the quote, labelled as such; None in the article's language."""
+        if lang == SOURCE_LANGUAGE:
+            return None
+        return self.local.get(lang, {}).get("translation")
 
 
 @dataclass(frozen=True)
-class Note:
+class Note(Translatable):
     """An editor's note where the article is wrong or inconsistent."""
 
     id: str
     text: str
     triggers: tuple[str, ...]
+    local: Local = field(default_factory=_local, hash=False, compare=False)  # text
 
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Translatable):
     """One FAQ entry: a question, the ways readers ask it, and the sourced answer."""
 
     id: str
@@ -65,6 +96,7 @@ class Entry:
     related: tuple[str, ...]
     # Phrasings in other languages, matched with that language's analysis ({"ru": (...), "uk": (...)}).
     translations: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+    local: Local = field(default_factory=_local, hash=False, compare=False)  # topic, question, answer
 
 
 @dataclass(frozen=True)
@@ -82,13 +114,14 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
-class Party:
+class Party(Translatable):
     """Someone the article mentions but never quotes."""
 
     id: str
     name: str
     names: tuple[str, ...]  # folded
     mentioned: str  # what the article does say about them
+    local: Local = field(default_factory=_local, hash=False, compare=False)  # name, mentioned
 
 
 @dataclass(frozen=True)
@@ -102,6 +135,7 @@ class KnowledgeBase:
     vocabulary: Vocabulary
     parties: tuple[Party, ...] = ()
     speech_verbs: tuple[str, ...] = ()  # folded
+    languages: tuple[str, ...] = (SOURCE_LANGUAGE,)  # every curator text exists in each of these
 
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)
