@@ -87,14 +87,25 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers;
     # floor 33 % until the wrong-answer guards: 36.6 % -> 32.9 %, wrong answers 11.3 % -> 2.1 %).
     "questions_tuning_headline.yaml": (0.32, 0.95, 0.03),
-    # Frozen held-out sets (questions_blind_*.yaml): written blind the same day as the tuning sets
-    # above, split from them at random, never tuned on. Their rows record the figures measured
-    # once the work of that day was merged (before it, on the old matcher: 47.1 % / 100 % / 0 %,
-    # 31.0 % / 100 % / 2.7 % and 17.2 % / 96.7 % / 7.4 %), so a change that makes them worse fails.
-    "questions_blind_article_en.yaml": (0.64, 1.0, 0.01),
-    "questions_blind_article_ruuk.yaml": (0.60, 1.0, 0.03),  # 51.7 % before the ru/uk alternates
-    "questions_blind_headline.yaml": (0.21, 1.0, 0.034),
+    # Held out until 2026-12-02, then looked at (questions_seen_*.yaml): tuning sets now. Their rows
+    # record what they measured when that day's work was merged (on the old matcher: 47.1 % / 100 % /
+    # 0 %, 31.0 % / 100 % / 2.7 % and 17.2 % / 96.7 % / 7.4 %).
+    "questions_seen_article_en.yaml": (0.64, 1.0, 0.01),
+    "questions_seen_article_ruuk.yaml": (0.60, 1.0, 0.03),  # 51.7 % before the ru/uk alternates
+    "questions_seen_headline.yaml": (0.21, 1.0, 0.034),
+    # Round 2 (2026-12-02), written blind from the article (220, en/ru/uk) and from the headline only
+    # (200, en/ru/uk), labelled by another helper, split at random into a tuning half
+    # (questions_tuning_r2_*) and a frozen half (questions_blind_r2_*, never tuned on). Rows: what
+    # each measured when it came, before any change made for it.
+    "questions_tuning_r2_article.yaml": (0.56, 0.95, 0.029),
+    "questions_tuning_r2_headline.yaml": (0.43, 0.92, 0.051),
+    "questions_blind_r2_article.yaml": (0.45, 0.96, 0.009),
+    "questions_blind_r2_headline.yaml": (0.34, 0.96, 0.041),
 }
+# Sets whose wrong-answer ceiling is still what they measured when they came (above MAX_WRONG_SHARE).
+AS_THEY_CAME = frozenset(
+    {"questions_seen_headline.yaml", "questions_tuning_r2_headline.yaml", "questions_blind_r2_headline.yaml"}
+)
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
 MAX_WRONG_SHARE = 0.03
 QUESTION_SETS = question_sets(QUESTIONS.parent)
@@ -113,12 +124,12 @@ def test_question_set_floors(engine: Engine, path: Path) -> None:
 
 def test_no_set_tolerates_many_wrong_answers() -> None:
     """The wrong-answer ceiling of every set stays at or under MAX_WRONG_SHARE (raise it only with a reason)."""
-    # A frozen set's ceiling is what it measured, not a target: it is never tuned on, so it may
-    # record more than the ceiling the tuning sets are held to.
+    # A set's ceiling is what it measured when it came, not a target: a frozen set is never tuned
+    # on, and a new tuning set starts from what it found; the tuning must bring it under the ceiling.
     loose = {
         name: wrong
         for name, (_, _, wrong) in FLOORS.items()
-        if wrong > MAX_WRONG_SHARE and not name.startswith("questions_blind_")
+        if wrong > MAX_WRONG_SHARE and name not in AS_THEY_CAME
     }
     assert not loose, loose
 
