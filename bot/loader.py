@@ -167,10 +167,20 @@ class _Reader:
                     )
                 continue
             where = f"{what}: '{lang}'"
-            section = self.mapping(data[lang], data.line_of(lang), where)
+            section: LineDict | None
+            if data[lang] is None:  # `ru:` with nothing under it: every field is missing
+                section = LineDict()
+                section.line, section.key_lines = data.line_of(lang), {}
+            else:
+                section = self.mapping(data[lang], data.line_of(lang), where)
             if section is None:
                 continue
-            self.fields(section, where, set(fields) if declared else set(), {*fields, *optional, *extra})
+            self.fields(section, where, set(), {*fields, *optional, *extra})  # unknown keys
+            for name in fields if declared else ():
+                if name not in section:  # reported at the language's key, where it belongs
+                    self.problem(
+                        data.line_of(lang), f"{where}: missing field '{name}' ('{lang}' is declared)"
+                    )
             texts: dict[str, str] = {}
             for name in (*fields, *optional):
                 if name not in section:
