@@ -712,7 +712,7 @@ def _quote_local(
     """
     local = reader.local(quote, what, ("translation", "channel"), optional=("role",))
     for lang, texts in local.items():
-        section = quote[lang]
+        section = quote[lang]  # a mapping wherever `texts` holds anything
         if "translation" in texts:
             line = section.line_of("translation")
             reader.consistent(
@@ -730,7 +730,8 @@ def _quote_local(
                 texts["role"] = own
             elif lang in reader.languages and role != speaker.role:
                 reader.problem(
-                    section.line, f"{what}: '{lang}' needs 'role': {role!r} is not the speaker's own role"
+                    quote.line_of(lang),
+                    f"{what}: '{lang}' needs 'role': {role!r} is not the speaker's own role",
                 )
     return local
 

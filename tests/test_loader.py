@@ -693,6 +693,22 @@ def test_a_role_where_the_english_has_none_is_refused(broken_knowledge):
     assert problem(folder, FAQ, "quote #2", "gives a role, but the quote has none").line == line
 
 
+def test_a_quote_naming_another_role_translates_it(broken_knowledge):
+    """A quote's role defaults to the speaker's in each language; one the speaker's `role` is not
+    (another of the article's mentions) must be written under `ru:` and `uk:`."""
+    folder = broken_knowledge()
+    ru_line = line_of(folder, FAQ, "entries", 0, "quotes", 0, "ru")
+    set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "role"), "Dmitry Peskov")
+    assert problem(folder, FAQ, "quote #1", "'ru' needs 'role'", "'Dmitry Peskov'").line == ru_line
+
+
+def test_an_empty_language_section_lists_what_is_missing(broken_knowledge):
+    folder = broken_knowledge()
+    line = replace_field(folder, FAQ, ("entries", 0, "quotes", 0, "uk"), "        uk:\n")
+    assert problem(folder, FAQ, "quote #1", "missing field 'translation'").line == line
+    assert problem(folder, FAQ, "quote #1", "missing field 'channel'").line == line
+
+
 def test_declared_languages_must_be_known_and_include_english(broken_knowledge):
     folder = broken_knowledge()
     line = line_of(folder, "article.yaml", "languages")
