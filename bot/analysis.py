@@ -68,15 +68,23 @@ def _ukrainian_lean(word: str) -> float:
     return table["uk"].get(word, unlisted) - table["ru"].get(word, unlisted)
 
 
+# From this many Cyrillic words on, the word-frequency lean tells Russian from Ukrainian reliably
+# (every ru/uk alternate and curator text of the knowledge agrees); shorter texts may be a bare name.
+WORDS_TO_JUDGE = 3
+
+
 def reads_as_other_language(text: str, lang: str) -> str | None:
-    """The language a phrasing listed as ru or uk is plainly written in instead, if any: Latin
-    script, or letters only the other language has. A bare name ("Мединський") is neither."""
+    """The language a text listed as ru or uk is plainly written in instead, if any: Latin script,
+    letters only the other language has, or, from WORDS_TO_JUDGE words on, the other language's
+    words. A bare name ("Мединський") or a single word is none of these."""
     found = detect_language(text)
     lowered = text.casefold()
     if found == "en" or (lang == "ru" and any(ch in _UKRAINIAN_ONLY for ch in lowered)):
         return found if found != lang else None
     if lang == "uk" and any(ch in _RUSSIAN_ONLY for ch in lowered):
         return "ru"
+    if found != lang and len(_WORD.findall(lowered)) >= WORDS_TO_JUDGE:
+        return found
     return None
 
 

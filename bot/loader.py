@@ -13,14 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from bot.analysis import reads_as_other_language
-from bot.model import Article, Entry, KnowledgeBase, Note, Party, Quote, Speaker, Vocabulary
+from bot.frequencies import LANGUAGES
+from bot.model import (
+    SOURCE_LANGUAGE,
+    Article,
+    Entry,
+    KnowledgeBase,
+    Note,
+    Party,
+    Quote,
+    Speaker,
+    Vocabulary,
+)
 from bot.textnorm import fold, straighten_quotes
 from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_ID_BYTES = 40  # leaves room for a prefix inside Telegram's 64-byte button data
 SPEAKER_CONTEXT_LINES = 3  # "he added" may follow the naming sentence by a few paragraphs
-TRANSLATION_LANGUAGES = ("ru", "uk")  # languages an entry may carry its own phrasings in
+# Languages a curator text may also be written in, each under its own key (`ru:`, `uk:`).
+TRANSLATION_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 _QUOTED = re.compile(r'"([^"]*)"')  # a quotation, on a line whose quote marks are straightened
 
 
@@ -53,6 +65,9 @@ class _Reader:
         self.file = ""
         self.article_file = "the article"  # the article text's own file, once article.yaml names it
         self.speakers_incomplete = False
+        self.languages: tuple[str, ...] = (SOURCE_LANGUAGE,)  # article.yaml `languages`, once read
+        # (what must read the same everywhere, language) -> (text, where it was first given)
+        self.first_given: dict[tuple[object, ...], tuple[str, str]] = {}
 
     def problem(self, line: int, reason: str) -> None:
         self.problems.append(Problem(self.file, line, reason))
@@ -77,7 +92,9 @@ class _Reader:
         self.problem(line, f"{what} must be a mapping, got {_kind(value)}")
         return None
 
-    def fields(self, data: LineDict, what: str, required: set[str], optional: frozenset[str] | set[str] = frozenset()) -> bool:
+    def fields(
+        self, data: LineDict, what: str, required: set[str], optional: frozenset[str] | set[str] = frozenset()
+    ) -> bool:
         ok = True
         for key in sorted(required - data.keys()):
             self.problem(data.line, f"{what}: missing field '{key}'")
@@ -123,6 +140,74 @@ class _Reader:
             )
             return None
         return value
+
+    def local(
+        self,
+        data: LineDict,
+        what: str,
+        fields: tuple[str, ...],
+        optional: tuple[str, ...] = (),
+        extra: tuple[str, ...] = (),
+    ) -> dict[str, dict[str, str]]:
+        """The `ru:` / `uk:` sections of a value: the curator's own words for `fields` in that language.
+
+        In a language article.yaml declares, every one of `fields` is required; in another one the
+        section may be partial (a translation under way). `optional` texts may be given, `extra` keys
+        are read by the caller. Each text must read as its language, not as English or the other one.
+        """
+        result: dict[str, dict[str, str]] = {}
+        for lang in TRANSLATION_LANGUAGES:
+            declared = lang in self.languages
+            if lang not in data:
+                if declared:
+                    self.problem(
+                        data.line,
+                        f"{what}: no '{lang}' section, but the knowledge declares '{lang}' "
+                        f"(article.yaml 'languages'); give {', '.join(fields)} in {lang}",
+                    )
+                continue
+            where = f"{what}: '{lang}'"
+            section: LineDict | None
+            if data[lang] is None:  # `ru:` with nothing under it: every field is missing
+                section = LineDict()
+                section.line, section.key_lines = data.line_of(lang), {}
+            else:
+                section = self.mapping(data[lang], data.line_of(lang), where)
+            if section is None:
+                continue
+            self.fields(section, where, set(), {*fields, *optional, *extra})  # unknown keys
+            for name in fields if declared else ():
+                if name not in section:  # reported at the language's key, where it belongs
+                    self.problem(
+                        data.line_of(lang), f"{where}: missing field '{name}' ('{lang}' is declared)"
+                    )
+            texts: dict[str, str] = {}
+            for name in (*fields, *optional):
+                if name not in section:
+                    continue
+                text = self.text(section, name, where)
+                if text is None:
+                    continue
+                found = reads_as_other_language(text, lang)
+                if found is not None:
+                    self.problem(
+                        section.line_of(name),
+                        f"{where}: {name} {text!r} is listed as '{lang}' but reads as '{found}'",
+                    )
+                    continue
+                texts[name] = text
+            result[lang] = texts
+        return result
+
+    def consistent(self, key: tuple[object, ...], text: str, line: int, what: str, thing: str) -> None:
+        """One English text has one translation per language: the same quote, the same topic."""
+        where = f"{self.file}:{line}"
+        first = self.first_given.setdefault(key, (text, where))
+        if first[0] != text:
+            self.problem(
+                line,
+                f"{what}: {thing} is {text!r} here but {first[0]!r} at {first[1]}; give it once, the same everywhere",
+            )
 
     def items(self, root: Any, key: str) -> list[tuple[LineDict, int]]:
         """The list of mappings stored under `key` at the top of a file."""
@@ -222,7 +307,9 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
     parties, speech_verbs = _load_parties(reader)
     if reader.problems or article is None or vocabulary is None:
         raise KnowledgeError(reader.problems or [Problem(str(folder.name), 0, "knowledge is incomplete")])
-    return KnowledgeBase(article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs)
+    return KnowledgeBase(
+        article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs, reader.languages
+    )
 
 
 def _load_article(reader: _Reader) -> Article | None:
@@ -230,17 +317,26 @@ def _load_article(reader: _Reader) -> Article | None:
     if data is None:
         return None
     data = reader.mapping(data, 1, "article")
-    if data is None or not reader.fields(
+    if data is None:
+        return None
+    reader.languages = _read_languages(reader, data)
+    if not reader.fields(
         data,
         "article",
         {"title", "outlet", "published", "published_text", "text_file"},
-        {"not_quotable", "summary"},
+        {"not_quotable", "summary", "languages", *TRANSLATION_LANGUAGES},
     ):
         return None
     title = reader.text(data, "title", "article")
     outlet = reader.text(data, "outlet", "article")
     published_text = reader.text(data, "published_text", "article")
     summary = reader.text(data, "summary", "article", nullable=True) or title
+    summary_field = ("summary",)  # required in each language where the English gives one
+    local = (
+        reader.local(data, "article", ("title", "published_text", *summary_field))
+        if "summary" in data
+        else reader.local(data, "article", ("title", "published_text"), optional=summary_field)
+    )
     published = data.get("published")
     if not isinstance(published, dt.date) or isinstance(published, dt.datetime):
         reader.problem(data.line_of("published"), "article: 'published' must be a date like 2022-03-30")
@@ -273,7 +369,33 @@ def _load_article(reader: _Reader) -> Article | None:
     if title is None or outlet is None or published is None or published_text is None:
         return None
     quotable = tuple(line for line in lines if line and line not in skip)
-    return Article(title, outlet, published, published_text, summary or title, text, quotable)
+    for texts in local.values():  # without an English summary the title stands for it
+        if "summary" not in texts and "title" in texts:
+            texts["summary"] = texts["title"]
+    return Article(title, outlet, published, published_text, summary or title, text, quotable, local)
+
+
+def _read_languages(reader: _Reader, data: LineDict) -> tuple[str, ...]:
+    """`languages: [en, ru, uk]`: every curator text must then exist in each (English alone if absent)."""
+    if "languages" not in data:
+        return (SOURCE_LANGUAGE,)
+    declared: list[str] = []
+    for lang, line in reader.texts(data, "languages", "article"):
+        if lang not in LANGUAGES:
+            reader.problem(
+                line, f"article: language {lang!r} is not one the bot reads (known: {', '.join(LANGUAGES)})"
+            )
+        elif lang in declared:
+            reader.problem(line, f"article: language {lang!r} is listed twice")
+        else:
+            declared.append(lang)
+    if SOURCE_LANGUAGE not in declared:
+        reader.problem(
+            data.line_of("languages"),
+            f"article: 'languages' must include {SOURCE_LANGUAGE!r}, the article's own",
+        )
+    rest = tuple(lang for lang in declared if lang != SOURCE_LANGUAGE)
+    return (SOURCE_LANGUAGE, *rest)
 
 
 def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Speaker]:
@@ -284,7 +406,9 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
     reader.speakers_incomplete = root is None or len(items) != len({d.get("id") for d, _ in items})
     for data, n in items:
         what = f"speaker #{n + 1}"
-        if not reader.fields(data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator"}):
+        if not reader.fields(
+            data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator", *TRANSLATION_LANGUAGES}
+        ):
             reader.speakers_incomplete = True
             continue
         speaker_id = reader.identifier(data, what)
@@ -292,6 +416,7 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
         role = reader.text(data, "role", what, nullable=True)
         mentions = reader.texts(data, "mentions", what)
         aliases = reader.texts(data, "aliases", what)
+        local = _speaker_local(reader, data, what if speaker_id is None else f"speaker '{speaker_id}'", role)
         narrator = data.get("narrator", False)
         if not isinstance(narrator, bool):
             reader.problem(data.line_of("narrator"), f"{what}: 'narrator' must be true or false")
@@ -312,20 +437,41 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
                 if not index.names(mention):
                     reader.problem(line, f"{what}: mention {mention!r} is not in the article")
         speakers[speaker_id] = Speaker(
-            speaker_id, name, role, (name, *(m for m, _ in mentions)), tuple(a for a, _ in aliases), narrator
+            speaker_id,
+            name,
+            role,
+            (name, *(m for m, _ in mentions)),
+            tuple(a for a, _ in aliases),
+            narrator,
+            local,
         )
     return speakers
+
+
+def _speaker_local(reader: _Reader, data: LineDict, what: str, role: str | None) -> dict[str, dict[str, str]]:
+    """A speaker's name and role in each language; no role where the article gives none."""
+    if role is not None:
+        return reader.local(data, what, ("name", "role"))
+    local = reader.local(data, what, ("name",), optional=("role",))
+    for lang, texts in local.items():
+        if texts.pop("role", None) is not None:
+            section = data[lang]
+            reader.problem(
+                section.line_of("role"), f"{what}: '{lang}' gives a role, but the speaker has none in English"
+            )
+    return local
 
 
 def _load_notes(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Note]:
     notes: dict[str, Note] = {}
     for data, n in reader.items(reader.open("notes.yaml"), "notes"):
         what = f"note #{n + 1}"
-        if not reader.fields(data, what, {"id", "text"}, {"triggers"}):
+        if not reader.fields(data, what, {"id", "text"}, {"triggers", *TRANSLATION_LANGUAGES}):
             continue
         note_id = reader.identifier(data, what)
         text = reader.text(data, "text", what)
         triggers = reader.texts(data, "triggers", what)
+        local = reader.local(data, what if note_id is None else f"note '{note_id}'", ("text",))
         if note_id is None or text is None:
             continue
         if note_id in notes:
@@ -334,7 +480,7 @@ def _load_notes(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Note]
         for trigger, line in triggers:
             if index and not index.quote_lines(trigger):
                 reader.problem(line, f"note '{note_id}': trigger {trigger!r} is not in the article")
-        notes[note_id] = Note(note_id, text, tuple(t for t, _ in triggers))
+        notes[note_id] = Note(note_id, text, tuple(t for t, _ in triggers), local)
     return notes
 
 
@@ -369,16 +515,17 @@ def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
     parties: list[Party] = []
     for item, n in reader.items(root, "parties"):
         what = f"party #{n + 1}"
-        if not reader.fields(item, what, {"id", "name", "names", "mentioned"}):
+        if not reader.fields(item, what, {"id", "name", "names", "mentioned"}, set(TRANSLATION_LANGUAGES)):
             continue
         party_id = reader.identifier(item, what)
         name = reader.text(item, "name", what)
         mentioned = reader.text(item, "mentioned", what)
+        local = reader.local(item, what if party_id is None else f"party '{party_id}'", ("name", "mentioned"))
         names = tuple(fold(n) for n, _ in reader.texts(item, "names", what) if fold(n))
         if not names:
             reader.problem(item.line_of("names"), f"{what}: 'names' must list at least one name")
         if party_id and name and mentioned and names:
-            parties.append(Party(party_id, name, names, mentioned))
+            parties.append(Party(party_id, name, names, mentioned, local))
     return tuple(parties), verbs
 
 
@@ -462,6 +609,14 @@ def _load_entry(
     question = reader.text(data, "question", what)
     answer = reader.text(data, "answer", what)
     alternates = tuple(a for a, _ in reader.texts(data, "alternates", what))
+    local = reader.local(data, what, ("topic", "question", "answer"), extra=("alternates",))
+    if topic is not None:
+        for lang, texts in local.items():
+            if "topic" in texts:
+                line = data[lang].line_of("topic")
+                reader.consistent(
+                    ("topic", lang, topic), texts["topic"], line, what, f"the {lang} name of topic {topic!r}"
+                )
     translations = _load_translations(reader, data, what)
     quotes = _load_quotes(reader, data, what, index, speakers)
     entry_notes = []
@@ -480,21 +635,29 @@ def _load_entry(
     if topic is None or question is None or answer is None or quotes is None:
         return None
     return Entry(
-        entry_id, topic, question, alternates, answer, quotes, tuple(entry_notes), tuple(related), translations
+        entry_id,
+        topic,
+        question,
+        alternates,
+        answer,
+        quotes,
+        tuple(entry_notes),
+        tuple(related),
+        translations,
+        local,
     )
 
 
 def _load_translations(reader: _Reader, data: LineDict, what: str) -> dict[str, tuple[str, ...]]:
     """`ru: {alternates: [...]}`, `uk: {alternates: [...]}`: phrasings in the reader's language.
 
-    A mapping per language so that the translated question and answer can later sit beside them.
+    They sit in the same section as the entry's question and answer in that language, whose shape
+    `_Reader.local` has already checked.
     """
     translations: dict[str, tuple[str, ...]] = {}
     for lang in TRANSLATION_LANGUAGES:
-        if lang not in data:
-            continue
-        section = reader.mapping(data[lang], data.line_of(lang), f"{what}: '{lang}'")
-        if section is None or not reader.fields(section, f"{what}: '{lang}'", {"alternates"}):
+        section = data.get(lang)
+        if not isinstance(section, LineDict) or "alternates" not in section:
             continue
         phrasings = []
         for text, line in reader.texts(section, "alternates", f"{what}: '{lang}'"):
@@ -518,7 +681,9 @@ def _load_quotes(
     for position, item in enumerate(items):
         qwhat = f"{what}, quote #{position + 1}"
         quote = reader.mapping(item, items.line_of(position), qwhat)
-        if quote is None or not reader.fields(quote, qwhat, {"text", "speaker", "channel"}, {"role"}):
+        if quote is None or not reader.fields(
+            quote, qwhat, {"text", "speaker", "channel"}, {"role", *TRANSLATION_LANGUAGES}
+        ):
             continue
         text = reader.text(quote, "text", qwhat)
         speaker_id = reader.text(quote, "speaker", qwhat)
@@ -531,8 +696,44 @@ def _load_quotes(
             continue
         if index and not _check_quote(reader, quote, qwhat, index, speaker, speakers, text, channel, role):
             continue
-        quotes.append(Quote(text, speaker, role or speaker.role, channel))
+        local = _quote_local(reader, quote, qwhat, speaker, text, role or speaker.role)
+        quotes.append(Quote(text, speaker, role or speaker.role, channel, local))
     return tuple(quotes) if len(quotes) == len(items) else None
+
+
+def _quote_local(
+    reader: _Reader, quote: LineDict, what: str, speaker: Speaker, text: str, role: str | None
+) -> dict[str, dict[str, str]]:
+    """A quote's translation, channel and role in each language.
+
+    The translation is the curator's rendering of the English words, kept apart from `text`: it is
+    never checked against the article and never shown as the speaker's words. The role defaults to
+    the speaker's own role in that language, so it is written only where the quote names another.
+    """
+    local = reader.local(quote, what, ("translation", "channel"), optional=("role",))
+    for lang, texts in local.items():
+        section = quote[lang]  # a mapping wherever `texts` holds anything
+        if "translation" in texts:
+            line = section.line_of("translation")
+            reader.consistent(
+                ("quote", lang, speaker.id, text), texts["translation"], line, what, f"the {lang} translation"
+            )
+        if role is None:
+            if texts.pop("role", None) is not None:
+                reader.problem(
+                    section.line_of("role"),
+                    f"{what}: '{lang}' gives a role, but the quote has none in English",
+                )
+        elif "role" not in texts:
+            own = speaker.local.get(lang, {}).get("role")
+            if role == speaker.role and own is not None:
+                texts["role"] = own
+            elif lang in reader.languages and role != speaker.role:
+                reader.problem(
+                    quote.line_of(lang),
+                    f"{what}: '{lang}' needs 'role': {role!r} is not the speaker's own role",
+                )
+    return local
 
 
 def _check_quote(
@@ -617,9 +818,13 @@ def _merge_learned(reader: _Reader, entries: list[Entry]) -> list[Entry]:
         wording = reader.text(data, "wording", what)
         support, accept = data.get("support"), data.get("accept")
         if not isinstance(support, int) or isinstance(support, bool) or support < 0:
-            reader.problem(data.line_of("support"), f"{what}: 'support' must be a whole number, got {_kind(support)}")
+            reader.problem(
+                data.line_of("support"), f"{what}: 'support' must be a whole number, got {_kind(support)}"
+            )
         if not isinstance(accept, bool):
-            reader.problem(data.line_of("accept"), f"{what}: 'accept' must be true or false, got {_kind(accept)}")
+            reader.problem(
+                data.line_of("accept"), f"{what}: 'accept' must be true or false, got {_kind(accept)}"
+            )
         if entry_id is not None and entry_id not in by_id:
             reader.problem(data.line_of("entry"), f"{what}: entry '{entry_id}' does not exist")
         elif entry_id is not None and wording is not None and accept is True:

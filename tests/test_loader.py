@@ -547,3 +547,198 @@ def test_altered_article_names_the_article_file_and_the_quote(broken_knowledge):
     assert "knowledge/article.txt no longer contains" in found.reason
     assert repr(quote) in found.reason
     assert str(found).startswith(f"knowledge/{FAQ}:{found.line}: ")
+
+
+# -- the knowledge in other languages ---------------------------------------------------------------
+# article.yaml declares `languages: [en, ru, uk]`; every curator text then has a `ru:` and a `uk:`
+# version, each checked like the English one and for being written in its language.
+
+
+def set_text(folder: Path, file: str, path: tuple[str | int, ...], text: str) -> int:
+    """Give the key at `path` a new one-line text, whatever the old one's style; returns its line."""
+    key, _ = locate((folder / file).read_text(encoding="utf-8"), *path)
+    line = " " * key.start_mark.column + f"{path[-1]}: {json.dumps(text, ensure_ascii=False)}\n"
+    return replace_field(folder, file, path, line)
+
+
+def entry_index(folder: Path, entry_id: str) -> int:
+    return next(i for i, e in enumerate(entries(folder)) if e["id"] == entry_id)
+
+
+def test_an_entry_without_a_declared_language_is_refused(broken_knowledge):
+    folder = broken_knowledge()
+    entry_line = line_of(folder, FAQ, "entries", 0)
+    replace_field(folder, FAQ, ("entries", 0, "uk"), "")
+    found = problem(folder, FAQ, "no 'uk' section", "declares 'uk'")
+    assert found.line == entry_line
+    assert "topic, question, answer" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("file", "path", "field"),
+    [
+        (FAQ, ("entries", 0, "ru"), "answer"),
+        (FAQ, ("entries", 0, "uk"), "topic"),
+        (FAQ, ("entries", 0, "quotes", 0, "uk"), "translation"),
+        (FAQ, ("entries", 0, "quotes", 1, "ru"), "channel"),
+        ("speakers.yaml", ("speakers", 0, "ru"), "name"),
+        ("speakers.yaml", ("speakers", 1, "uk"), "role"),
+        ("notes.yaml", ("notes", 0, "uk"), "text"),
+        ("parties.yaml", ("parties", 0, "ru"), "mentioned"),
+        ("article.yaml", ("uk",), "summary"),
+        ("article.yaml", ("ru",), "title"),
+    ],
+)
+def test_a_missing_field_in_a_declared_language_is_refused(broken_knowledge, file, path, field):
+    folder = broken_knowledge()
+    section_line = line_of(folder, file, *path)
+    replace_field(folder, file, (*path, field), "")
+    found = problem(folder, file, f"missing field '{field}'", f"'{path[-1]}' is declared")
+    assert found.line == section_line
+
+
+@pytest.mark.parametrize(
+    ("file", "path", "text", "reads_as"),
+    [
+        # Ukrainian letters in a Russian answer
+        (FAQ, ("entries", 0, "ru", "answer"), "Ні. Кремль не побачив жодного прориву.", "uk"),
+        # Russian without ы э ъ ё: told apart by its words
+        (FAQ, ("entries", 0, "uk", "question"), "Что сказал Песков о переговорах в Стамбуле?", "ru"),
+        # the English words copied instead of translated
+        (FAQ, ("entries", 0, "quotes", 0, "uk", "translation"), "There is a lot of work to be done", "en"),
+        (FAQ, ("entries", 0, "quotes", 0, "ru", "channel"), "told reporters", "en"),
+        ("speakers.yaml", ("speakers", 0, "ru", "role"), "речник Кремля у Києві", "uk"),
+        ("notes.yaml", ("notes", 0, "uk", "text"), "В статье сказано, что Крым был аннексирован в 2020 году.", "ru"),
+        ("parties.yaml", ("parties", 0, "ru", "name"), "China", "en"),
+        ("article.yaml", ("uk", "summary"), "мирные переговоры России и Украины в Стамбуле", "ru"),
+    ],
+)
+def test_a_text_in_the_wrong_language_is_refused(broken_knowledge, file, path, text, reads_as):
+    folder = broken_knowledge()
+    line = set_text(folder, file, path, text)
+    lang = path[-2]
+    found = problem(folder, file, f"listed as '{lang}' but reads as '{reads_as}'")
+    assert found.line == line
+    assert repr(text) in found.reason
+
+
+def test_a_translation_cannot_pose_as_the_quote(broken_knowledge):
+    """`text` is the article's words and lives only in the quote itself: a `ru: {text: ...}` is refused."""
+    folder = broken_knowledge()
+    line = line_of(folder, FAQ, "entries", 0, "quotes", 0, "ru", "translation")
+    broken_knowledge(FAQ, replace=("          translation: ", "          text: "))
+    found = problem(folder, FAQ, "quote #1", "unknown field 'text'")
+    assert found.line == line
+    assert "known: channel, role, translation" in found.reason
+    assert problem(folder, FAQ, "quote #1", "missing field 'translation'")
+
+
+def test_an_unknown_field_in_a_language_is_refused(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, FAQ, "entries", 0, "ru", "answer")
+    broken_knowledge(FAQ, replace=("      answer: >-\n", "      anwser: >-\n"))
+    found = problem(folder, FAQ, "'ru'", "unknown field 'anwser'")
+    assert found.line == line
+    assert "alternates, answer, question, topic" in found.reason
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_translation_is_refused(broken_knowledge, empty):
+    folder = broken_knowledge()
+    line = set_scalar(folder, FAQ, ("entries", 0, "ru", "question"), empty)
+    assert problem(folder, FAQ, "'ru'", "'question' must be non-empty text").line == line
+
+
+def test_a_language_section_must_be_a_mapping(broken_knowledge):
+    folder = broken_knowledge()
+    line = replace_field(folder, "speakers.yaml", ("speakers", 0, "uk"), "    uk: Дмитро Пєсков\n")
+    assert problem(folder, "speakers.yaml", "'uk' must be a mapping").line == line
+
+
+def test_a_quote_has_one_translation_everywhere(broken_knowledge):
+    """The same words of the same speaker, quoted in two entries, are translated once."""
+    folder = broken_knowledge()
+    first = line_of(folder, FAQ, "entries", 0, "quotes", 0, "ru", "translation")
+    who = entry_index(folder, "who-peskov")
+    quote = next(n for n, q in enumerate(entries(folder)[who]["quotes"]) if q["speaker"] == "peskov")
+    line = set_scalar(folder, FAQ, ("entries", who, "quotes", quote, "ru", "translation"), "Прорывов не было")
+    found = problem(folder, FAQ, "ru translation", "Прорывов не было")
+    assert found.line == line
+    assert f"knowledge/{FAQ}:{first}" in found.reason
+
+
+def test_a_topic_has_one_name_per_language(broken_knowledge):
+    folder = broken_knowledge()
+    assert entries(folder)[0]["topic"] == entries(folder)[1]["topic"]
+    first = line_of(folder, FAQ, "entries", 0, "uk", "topic")
+    line = set_scalar(folder, FAQ, ("entries", 1, "uk", "topic"), "Реакція Москви")
+    found = problem(folder, FAQ, "uk name of topic", "Реакція Москви")
+    assert found.line == line
+    assert f"knowledge/{FAQ}:{first}" in found.reason
+
+
+def test_a_role_where_the_english_has_none_is_refused(broken_knowledge):
+    folder = broken_knowledge()
+    quote = entries(folder)[0]["quotes"][1]
+    assert quote["speaker"] == "afp" and "role" not in quote
+    translation = json.dumps(quote["ru"]["translation"], ensure_ascii=False)
+    broken_knowledge(
+        FAQ,
+        replace=(
+            f"          translation: {translation}\n",
+            f"          translation: {translation}\n          role: агентство\n",
+        ),
+    )
+    line = line_of(folder, FAQ, "entries", 0, "quotes", 1, "ru", "role")
+    assert problem(folder, FAQ, "quote #2", "gives a role, but the quote has none").line == line
+
+
+def test_a_quote_naming_another_role_translates_it(broken_knowledge):
+    """A quote's role defaults to the speaker's in each language; one the speaker's `role` is not
+    (another of the article's mentions) must be written under `ru:` and `uk:`."""
+    folder = broken_knowledge()
+    ru_line = line_of(folder, FAQ, "entries", 0, "quotes", 0, "ru")
+    set_scalar(folder, FAQ, ("entries", 0, "quotes", 0, "role"), "Dmitry Peskov")
+    assert problem(folder, FAQ, "quote #1", "'ru' needs 'role'", "'Dmitry Peskov'").line == ru_line
+
+
+def test_an_empty_language_section_lists_what_is_missing(broken_knowledge):
+    folder = broken_knowledge()
+    line = replace_field(folder, FAQ, ("entries", 0, "quotes", 0, "uk"), "        uk:\n")
+    assert problem(folder, FAQ, "quote #1", "missing field 'translation'").line == line
+    assert problem(folder, FAQ, "quote #1", "missing field 'channel'").line == line
+
+
+def test_declared_languages_must_be_known_and_include_english(broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, "article.yaml", "languages")
+    broken_knowledge("article.yaml", replace=("languages: [en, ru, uk]", "languages: [ru, uk, de]"))
+    assert problem(folder, "article.yaml", "'de' is not one the bot reads").line == line
+    assert problem(folder, "article.yaml", "must include 'en'").line == line
+
+
+def test_english_stands_in_only_for_an_undeclared_language(broken_knowledge):
+    """Declared: every text is there (tr never falls back). Undeclared: a partial translation loads,
+    and tr gives the English where the curator wrote nothing."""
+    folder = broken_knowledge()
+    replace_field(folder, FAQ, ("entries", 0, "uk", "answer"), "")
+    assert problem(folder, FAQ, "missing field 'answer'", "'uk' is declared")
+    broken_knowledge("article.yaml", replace=("languages: [en, ru, uk]", "languages: [en, ru]"))
+    kb = load_knowledge(folder)
+    assert kb.languages == ("en", "ru")
+    entry = kb.entries[0]
+    assert entry.tr("answer", "uk") == entry.answer
+    assert entry.tr("question", "uk") == entry.local["uk"]["question"] != entry.question
+    assert entry.tr("answer", "ru") == entry.local["ru"]["answer"] != entry.answer
+
+
+def test_without_languages_the_knowledge_is_english(broken_knowledge):
+    folder = broken_knowledge("article.yaml", replace=("languages: [en, ru, uk]\n", ""))
+    assert load_knowledge(folder).languages == ("en",)
+
+
+def test_cli_check_names_a_missing_translation(run_cli, broken_knowledge):
+    folder = broken_knowledge()
+    line = line_of(folder, "notes.yaml", "notes", 1, "ru")
+    replace_field(folder, "notes.yaml", ("notes", 1, "ru", "text"), "")
+    assert_reports(run_cli("--knowledge", str(folder), "check"), "notes.yaml", line, "missing field 'text'")

@@ -22,7 +22,9 @@ def _versions(tmp_path: Path, knowledge_dir: Path) -> tuple[Path, str, str]:
     faq = folder / "faq.yaml"
     old = faq.read_text(encoding="utf-8")
     assert OLD in old
-    return folder, old, old.replace(OLD, NEW).replace("answer: >-", "answer: >-\n      (revised)", 1000)
+    # The English answers only (an entry's own key, four spaces in), not its ru/uk answers.
+    revised = old.replace(OLD, NEW).replace("\n    answer: >-\n", "\n    answer: >-\n      (revised)\n")
+    return folder, old, revised
 
 
 def test_broken_reload_keeps_serving_the_previous_knowledge(tmp_path: Path, knowledge_dir: Path) -> None:
