@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-
 from bot.frequencies import LANGUAGES
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -63,7 +61,7 @@ class Texts:
 
     def date(self, day: dt.date) -> str:
         """A date as the language writes it ("Wednesday, March 30, 2022", "среда, 30 марта 2022 г.")."""
-        return format_date(day, format="full", locale=self.lang)
+        return _date(day, self.lang)
 
 
 def gettext_for(lang: str | None) -> Texts:
@@ -75,3 +73,11 @@ def gettext_for(lang: str | None) -> Texts:
 def _texts(code: str) -> Texts:
     """One catalogue, read once per process (only the languages the bot speaks reach here)."""
     return Texts(code, gettext.translation(DOMAIN, LOCALE_DIR, languages=[code]))
+
+
+@cache
+def _date(day: dt.date, lang: str) -> str:
+    # Babel's dates are imported on first use: an English reply (the article's own date text) never pays.
+    from babel.dates import format_date
+
+    return format_date(day, format="full", locale=lang)
