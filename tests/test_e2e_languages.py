@@ -86,6 +86,9 @@ async def test_languages_end_to_end(tmp_path: Path, translated: Engine) -> None:
             topics = await chat.say(olena, "/topics")
             assert topics.plain_text.startswith("Я можу відповісти на") and ukrainian(topics.plain_text)
             assert all(d.startswith(("a:uk:", "t:uk:")) for d in callback_data(topics))
+            source = await chat.say(olena, "/source")
+            assert source.plain_text.startswith(translated.kb.article.title)  # cited as published
+            assert "«Переклад»" in source.plain_text and ukrainian(source.plain_text)
             page = await chat.press(olena, topics, "t:uk:1")
             assert page.text is None
             await fake.wait_for(lambda: any(b["text"] == "‹ Назад" for b in topics.buttons))

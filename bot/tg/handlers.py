@@ -24,6 +24,7 @@ from bot.analysis import has_letters
 from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
 from bot.i18n import N_, N_plural, Texts, gettext_for
 from bot.loader import KnowledgeError
+from bot.model import SOURCE_LANGUAGE
 from bot.render import article_date, esc, render_html, source_line
 from bot.replies import Outcome, Reply
 from bot.tg import feedback, keyboards, language
@@ -184,14 +185,18 @@ async def topics(update: Update, context: BotContext) -> None:
 
 
 async def source(update: Update, context: BotContext) -> None:
+    """The article as cited: its own English headline (with the curator's translation beneath)."""
     article = engine_of(context).kb.article
     texts = await texts_for(update, context)
     lang = texts.lang
+    title = f"<b>{esc(article.title)}</b>"
     quotes = texts.h_(SOURCE_QUOTES)
-    if lang != "en":
+    if lang != SOURCE_LANGUAGE:
         quotes += " " + texts.h_(SOURCE_TRANSLATIONS)
+        if article.tr("title", lang) != article.title:
+            title += f"\n<i>{esc(article.tr('title', lang))}</i>"
     text = (
-        f"<b>{esc(article.tr('title', lang))}</b>\n{esc(article.outlet)}, {esc(article_date(article, texts))}\n\n"
+        f"{title}\n{esc(article.outlet)}, {esc(article_date(article, texts))}\n\n"
         f"{texts.h_(SOURCE_COVERS, summary=esc(article.tr('summary', lang)))}\n\n{quotes}"
     )
     await send(message_of(update), text)
