@@ -36,5 +36,10 @@ class Reply:
         return self.outcome is Outcome.ANSWER and self.entry is not None
 
     @property
+    def explanation(self) -> str | None:
+        """Why the article has no answer, when the knowledge says why (in English; renderers use tr)."""
+        return self.party.mentioned if self.party else None
+
+    @property
     def quotes(self) -> tuple[Quote, ...]:
         return self.entry.quotes if self.matched and self.entry else ()
