@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench catalogues
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,3 +23,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# The bot's sentences (README, "Languages"): collect them from the code into bot/locale/bot.pot,
+# merge new ones into every bot.po (translate them there), then compile the bot.mo files the bot reads.
+BABEL_KEYWORDS := -k N_plural:1,2 -k h_
+catalogues: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-location=file --sort-by-file \
+		--no-wrap --omit-header -o bot/locale/bot.pot bot
+	$(BIN)/pybabel update -i bot/locale/bot.pot -d bot/locale -D bot --no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d bot/locale -D bot --statistics

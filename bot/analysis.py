@@ -31,6 +31,11 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-z]")
 
 
+def has_letters(text: str) -> bool:
+    """Whether a text has any words to tell its language by ("?" and "" do not)."""
+    return any(ch.isalpha() for ch in text)
+
+
 def detect_language(text: str) -> str:
     """en, ru or uk: the script most letters are in, then the letters only one language has (і ї є ґ
     against ы э ъ ё), then which language's word list finds the words more common (wordfreq)."""

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.engine import Engine
+from bot.frequencies import LANGUAGES
+from bot.i18n import N_, gettext_for
 from bot.loader import KnowledgeError
 from bot.render import render_text, reply_to_dict
 
@@ -34,8 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer one question (or, with --json and no question, one per input line)",
     )
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    lang_help = "reply in this language (default: each question's own)"
+    ask.add_argument("--lang", choices=LANGUAGES, help=lang_help)
     ask.add_argument("question", nargs="*", help="the question")
-    commands.add_parser("chat", parents=[common], help="talk to the bot in this terminal")
+    chat = commands.add_parser("chat", parents=[common], help="talk to the bot in this terminal")
+    chat.add_argument("--lang", choices=LANGUAGES, help=lang_help)
     commands.add_parser(
         "check", parents=[common], help="validate the knowledge folder; non-zero exit on any problem"
     )
@@ -68,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return _check(settings)
         if args.command == "ask":
-            return _ask(settings, args.question, args.json)
+            return _ask(settings, args.question, args.json, args.lang)
         if args.command == "chat":
-            return _chat(settings)
+            return _chat(settings, args.lang)
         if args.command == "eval":
             return _eval(settings, args.questions, args.min_accuracy, args.min_rejection, args.failures)
         if args.command in ("report", "learn"):
@@ -116,33 +121,41 @@ def _check(settings: Settings) -> int:
     return EXIT_OK
 
 
-def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
+def _ask(settings: Settings, words: list[str], as_json: bool, lang: str | None = None) -> int:
     if not words and not as_json:
         print("usage: python -m bot ask [--json] QUESTION  (or: ask --json < questions.txt)", file=sys.stderr)
         return EXIT_USAGE
     engine = Engine.load(settings.knowledge_dir)
     if words:
-        reply = engine.ask(" ".join(words))
+        reply = engine.ask(" ".join(words), lang=lang)
         print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
         return EXIT_OK
     stdin = sys.stdin
     stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")  # type: ignore[union-attr]
     for line in stdin:
-        reply = engine.ask(line.rstrip("\r\n"))
+        reply = engine.ask(line.rstrip("\r\n"), lang=lang)
         sys.stdout.write(json.dumps(reply_to_dict(reply), ensure_ascii=False) + "\n")
         sys.stdout.flush()
     return EXIT_OK
 
 
-CHAT_HELP = "Type a question, a number to pick a suggestion, /topics for every question, or /quit."
+CHAT_HELP = N_("Type a question, a number to pick a suggestion, /topics for every question, or /quit.")
+CHAT_WELCOME = N_("Ask me about {title} ({outlet}, {date}).")
+CHAT_PICK = N_("Pick a number from 1 to {count}.")
 
 
-def _chat(settings: Settings) -> int:
+def _chat(settings: Settings, forced: str | None = None) -> int:
+    """The console chat: each question's language decides its reply (or --lang); the chat's own
+    sentences follow the last question's language."""
+    from bot.render import article_date
+
     engine = Engine.load(settings.knowledge_dir)
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     article = engine.kb.article
-    print(f"Ask me about “{article.title}” ({article.outlet}, {article.published_text}).")
-    print(CHAT_HELP)
+    texts = gettext_for(forced)
+    title = f"“{article.tr('title', texts.lang)}”"
+    print(texts._(CHAT_WELCOME, title=title, outlet=article.outlet, date=article_date(article, texts)))
+    print(texts._(CHAT_HELP))
     offered: list[str] = []
     while True:
         try:
@@ -156,20 +169,21 @@ def _chat(settings: Settings) -> int:
         if text == "/topics":
             offered = [e.id for e in engine.entries]
             for number, entry in enumerate(engine.entries, 1):
-                print(f"  {number}. {entry.question}")
+                print(f"  {number}. {entry.tr('question', texts.lang)}")
             continue
         if text.startswith("/"):
-            print(CHAT_HELP)
+            print(texts._(CHAT_HELP))
             continue
         if text.isdecimal():
             if not 0 < int(text) <= len(offered):
-                print(f"Pick a number from 1 to {len(offered)}." if offered else CHAT_HELP)
+                print(texts._(CHAT_PICK, count=len(offered)) if offered else texts._(CHAT_HELP))
                 continue
-            reply = engine.answer_entry(offered[int(text) - 1])
+            reply = engine.answer_entry(offered[int(text) - 1], texts.lang)
         else:
-            reply = engine.ask(text)
+            reply = engine.ask(text, lang=forced, fallback=texts.lang)
         if reply is None:
             continue
+        texts = gettext_for(reply.lang)
         print(render_text(reply))
         offered = [e.id for e in reply.suggestions]
 

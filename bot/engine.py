@@ -7,10 +7,10 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from bot.analysis import detect_language
+from bot.analysis import detect_language, has_letters
 from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
-from bot.model import Entry, KnowledgeBase, Note, Party
+from bot.model import SOURCE_LANGUAGE, Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
 from bot.textnorm import fold, strip_invisible
 
@@ -52,11 +52,15 @@ class Engine:
     def entries(self) -> tuple[Entry, ...]:
         return self.kb.entries
 
-    def ask(self, question: str) -> Reply:
-        """Answer, clarify or decline one question from a reader."""
+    def ask(self, question: str, lang: str | None = None, fallback: str = SOURCE_LANGUAGE) -> Reply:
+        """Answer, clarify or decline one question from a reader.
+
+        The reply speaks `lang` when given (a forced choice), else the question's own language, or
+        `fallback` when the question has no words to tell it by ("?", "")."""
         cleaned = _clean(question)
-        lang = detect_language(cleaned)  # once: the matcher analyses in it, the reply carries it
-        return replace(self._ask(cleaned, lang), lang=lang)
+        detected = detect_language(cleaned)  # once: the matcher analyses in it
+        reply_lang = lang or (detected if has_letters(cleaned) else fallback)
+        return replace(self._ask(cleaned, detected), lang=reply_lang)
 
     def _ask(self, cleaned: str, lang: str) -> Reply:
         if not fold(cleaned):
@@ -70,7 +74,7 @@ class Engine:
                 cleaned,
                 self.kb.article,
                 suggestions=self.examples(),
-                explanation=silent.mentioned,
+                party=silent,
             )
         match = self.matcher.match(cleaned, lang=lang)
         candidates = match.candidates
@@ -130,10 +134,10 @@ class Engine:
         """Ranked candidates, for inline results and diagnostics."""
         return self.matcher.rank(_clean(question), limit)
 
-    def answer_entry(self, entry_id: str) -> Reply | None:
-        """The answer card for one entry (buttons, deep links); None for an unknown id."""
+    def answer_entry(self, entry_id: str, lang: str = SOURCE_LANGUAGE) -> Reply | None:
+        """The answer card for one entry (buttons, deep links) in `lang`; None for an unknown id."""
         entry = self.kb.entry(entry_id)
-        return self._answer(entry, entry.question, 100.0) if entry else None
+        return replace(self._answer(entry, entry.question, 100.0), lang=lang) if entry else None
 
     def examples(self) -> tuple[Entry, ...]:
         """Questions to show someone who asked something the article does not cover."""

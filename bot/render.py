@@ -6,17 +6,22 @@ import html
 import re
 from typing import Any
 
-from bot.model import Article, Entry, Quote
+from bot.i18n import N_, Texts, gettext_for
+from bot.model import SOURCE_LANGUAGE, Article, Entry, Quote
 from bot.replies import Outcome, Reply
 from bot.textnorm import utf16_len
 
 TELEGRAM_TEXT_LIMIT = 4096
-# The bot's own sentences, shared by both looks.
-SCOPE = "I answer questions about one {outlet} story, {title} ({date}): {summary}."
-ASK_ANYTHING = "Ask me anything about the story, for example:"
-NOT_COVERED = "Sorry, the article doesn’t cover that, so I can’t answer it."
-FOR_EXAMPLE = "You could ask, for example:"
-DID_YOU_MEAN = "I’m not sure which question you mean. Did you mean:"
+# The bot's own sentences, shared by both looks (translated where shown: bot/locale).
+SCOPE = N_("I answer questions about one {outlet} story, {title} ({date}): {summary}.")
+ASK_ANYTHING = N_("Ask me anything about the story, for example:")
+NOT_COVERED = N_("Sorry, the article doesn’t cover that, so I can’t answer it.")
+FOR_EXAMPLE = N_("You could ask, for example:")
+DID_YOU_MEAN = N_("I’m not sure which question you mean. Did you mean:")
+EDITORS_NOTE = N_("Editor’s note:")
+TRANSLATION = N_("Translation:")  # the curator's translation of a quote, never the speaker's words
+RELATED = N_("Related questions:")
+SOURCE = N_("Source: {outlet}, {title}, {date}")
 _TAG = re.compile(r"<[^>]*>")
 
 
@@ -30,21 +35,28 @@ def visible_length(markup: str) -> int:
     return utf16_len(html.unescape(_TAG.sub("", markup)))
 
 
-def attribution(quote: Quote) -> str:
-    """'Dmitry Peskov, Kremlin spokesman, told reporters' — exactly what the article gives."""
-    parts = [quote.speaker.name]
+def attribution(quote: Quote, lang: str = SOURCE_LANGUAGE) -> str:
+    """'Dmitry Peskov, Kremlin spokesman (told reporters)': exactly what the article gives, in `lang`."""
+    parts = [quote.speaker.tr("name", lang)]
     if quote.role:
-        parts.append(quote.role)
-    return ", ".join(parts) + f" ({quote.channel})"
+        parts.append(quote.tr("role", lang))
+    return ", ".join(parts) + f" ({quote.tr('channel', lang)})"
 
 
 def quoted(quote: Quote) -> str:
-    """A person's words in quotation marks; the report's own narration as the excerpt it is."""
+    """A person's words in quotation marks, always the article's English; narration as the excerpt it is."""
     return quote.text if quote.speaker.narrator else f"“{quote.text}”"
 
 
-def source_line(article: Article) -> str:
-    return f"Source: {article.outlet}, “{article.title}”, {article.published_text}"
+def article_date(article: Article, texts: Texts) -> str:
+    """The publication date as the article gives it, or as the reply's language writes it."""
+    return article.published_text if texts.lang == SOURCE_LANGUAGE else texts.date(article.published)
+
+
+def source_line(article: Article, lang: str = SOURCE_LANGUAGE) -> str:
+    """The citation: the article's own English title, so it can be found."""
+    texts = gettext_for(lang)
+    return texts._(SOURCE, outlet=article.outlet, title=f"“{article.title}”", date=article_date(article, texts))
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -57,43 +69,57 @@ NOTE = KEEP
 
 
 def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
-    """Telegram HTML for a reply; never longer than `limit` as Telegram counts it."""
+    """Telegram HTML for a reply in its language; never longer than `limit` as Telegram counts it."""
+    texts = gettext_for(reply.lang)
     if reply.outcome is Outcome.ANSWER and reply.entry:
-        blocks = _answer_html(reply.entry, reply)
+        blocks = _answer_html(reply.entry, reply, texts)
     elif reply.outcome is Outcome.CLARIFY:
-        blocks = [
-            (KEEP, DID_YOU_MEAN),
-            (KEEP, "\n".join(f"{n}. {esc(e.question)}" for n, e in enumerate(reply.suggestions, 1))),
-        ]
+        numbered = (f"{n}. {esc(e.tr('question', texts.lang))}" for n, e in enumerate(reply.suggestions, 1))
+        blocks = [(KEEP, texts.h_(DID_YOU_MEAN)), (KEEP, "\n".join(numbered))]
     else:
-        blocks = [(KEEP, _decline_html(reply))]
+        blocks = [(KEEP, _decline_html(reply, texts))]
     return _fit(blocks, limit)
 
 
-def _answer_html(entry: Entry, reply: Reply) -> list[tuple[int, str]]:
-    blocks = [(KEEP, f"<b>{esc(entry.question)}</b>"), (KEEP, esc(entry.answer))]
+def quote_html(quote: Quote, lang: str) -> str:
+    """The English words verbatim, who said them, and beneath, labelled, the curator's translation."""
+    text = f"<blockquote>{esc(quoted(quote))}</blockquote>\n— <i>{esc(attribution(quote, lang))}</i>"
+    translation = quote.translation(lang)
+    if translation:
+        text += f"\n<i>{gettext_for(lang).h_(TRANSLATION)}</i> {esc(translation)}"
+    return text
+
+
+def _answer_html(entry: Entry, reply: Reply, texts: Texts) -> list[tuple[int, str]]:
+    lang = texts.lang
+    blocks = [(KEEP, f"<b>{esc(entry.tr('question', lang))}</b>"), (KEEP, esc(entry.tr("answer", lang)))]
     for position, quote in enumerate(entry.quotes):
-        text = f"<blockquote>{esc(quoted(quote))}</blockquote>\n— <i>{esc(attribution(quote))}</i>"
-        blocks.append((FIRST_QUOTE if position == 0 else MORE_QUOTES, text))
+        blocks.append((FIRST_QUOTE if position == 0 else MORE_QUOTES, quote_html(quote, lang)))
     for note in reply.notes:
-        blocks.append((NOTE, f"<b>Editor’s note:</b> {esc(note.text)}"))
-    blocks.append((KEEP, f"<i>{esc(source_line(reply.article))}</i>"))
+        blocks.append((NOTE, f"<b>{texts.h_(EDITORS_NOTE)}</b> {esc(note.tr('text', lang))}"))
+    blocks.append((KEEP, f"<i>{esc(source_line(reply.article, lang))}</i>"))
     return blocks
 
 
-def _decline_html(reply: Reply) -> str:
-    article = reply.article
-    scope = SCOPE.format(
-        outlet=esc(article.outlet),
-        title=f"<i>“{esc(article.title)}”</i>",
-        date=esc(article.published_text),
-        summary=esc(article.summary),
-    )
-    examples = "\n".join(f"• {esc(e.question)}" for e in reply.suggestions)
+def _scope(article: Article, texts: Texts, title: str) -> dict[str, str]:
+    return {
+        "outlet": article.outlet,
+        "title": title,
+        "date": article_date(article, texts),
+        "summary": article.tr("summary", texts.lang),
+    }
+
+
+def _decline_html(reply: Reply, texts: Texts) -> str:
+    article, lang = reply.article, texts.lang
+    values = {k: esc(v) for k, v in _scope(article, texts, "").items()}
+    values["title"] = f"<i>“{esc(article.tr('title', lang))}”</i>"
+    scope = texts.h_(SCOPE, **values)
+    examples = "\n".join(f"• {esc(e.tr('question', lang))}" for e in reply.suggestions)
     if reply.empty_question:
-        return f"{scope}\n\n{ASK_ANYTHING}\n{examples}"
-    opening = esc(reply.explanation) if reply.explanation else NOT_COVERED
-    return f"{opening} {scope}\n\n{FOR_EXAMPLE}\n{examples}"
+        return f"{scope}\n\n{texts.h_(ASK_ANYTHING)}\n{examples}"
+    opening = esc(reply.party.tr("mentioned", lang)) if reply.party else texts.h_(NOT_COVERED)
+    return f"{opening} {scope}\n\n{texts.h_(FOR_EXAMPLE)}\n{examples}"
 
 
 def _fit(blocks: list[tuple[int, str]], limit: int) -> str:
@@ -119,34 +145,35 @@ def _fit(blocks: list[tuple[int, str]], limit: int) -> str:
 
 
 def render_text(reply: Reply) -> str:
-    """Plain text for the console and for scripts."""
+    """Plain text for the console and for scripts, in the reply's language."""
     article = reply.article
+    texts = gettext_for(reply.lang)
+    lang = texts.lang
     if reply.outcome is Outcome.ANSWER and reply.entry:
         entry = reply.entry
-        lines = [entry.question, "", entry.answer]
+        lines = [entry.tr("question", lang), "", entry.tr("answer", lang)]
         for quote in entry.quotes:
-            lines += ["", f"  {quoted(quote)}", f"    — {attribution(quote)}"]
+            lines += ["", f"  {quoted(quote)}", f"    — {attribution(quote, lang)}"]
+            translation = quote.translation(lang)
+            if translation:
+                lines.append(f"    {texts._(TRANSLATION)} {translation}")
         for note in reply.notes:
-            lines += ["", f"Editor’s note: {note.text}"]
+            lines += ["", f"{texts._(EDITORS_NOTE)} {note.tr('text', lang)}"]
         if reply.suggestions:
-            lines += ["", "Related questions:"] + [f"  • {e.question}" for e in reply.suggestions]
-        lines += ["", source_line(article)]
+            lines += ["", texts._(RELATED)] + [f"  • {e.tr('question', lang)}" for e in reply.suggestions]
+        lines += ["", source_line(article, lang)]
         return "\n".join(lines)
     if reply.outcome is Outcome.CLARIFY:
-        lines = [DID_YOU_MEAN]
-        lines += [f"  {n}. {e.question}" for n, e in enumerate(reply.suggestions, 1)]
+        lines = [texts._(DID_YOU_MEAN)]
+        lines += [f"  {n}. {e.tr('question', lang)}" for n, e in enumerate(reply.suggestions, 1)]
         return "\n".join(lines)
-    scope = SCOPE.format(
-        outlet=article.outlet,
-        title=f"“{article.title}”",
-        date=article.published_text,
-        summary=article.summary,
-    )
+    scope = texts._(SCOPE, **_scope(article, texts, f"“{article.tr('title', lang)}”"))
     if reply.empty_question:
-        lines = [scope, "", ASK_ANYTHING]
+        lines = [scope, "", texts._(ASK_ANYTHING)]
     else:
-        lines = [f"{reply.explanation or NOT_COVERED} {scope}", "", FOR_EXAMPLE]
-    lines += [f"  • {e.question}" for e in reply.suggestions]
+        opening = reply.party.tr("mentioned", lang) if reply.party else texts._(NOT_COVERED)
+        lines = [f"{opening} {scope}", "", texts._(FOR_EXAMPLE)]
+    lines += [f"  • {e.tr('question', lang)}" for e in reply.suggestions]
     return "\n".join(lines)
 
 
@@ -161,9 +188,15 @@ def reply_to_dict(reply: Reply) -> dict[str, Any]:
         "score": round(reply.score, 2),
         "text": render_text(reply),
         "quotes": [
-            {"text": q.text, "speaker": q.speaker.name, "role": q.role, "channel": q.channel}
+            {
+                "text": q.text,
+                "speaker": q.speaker.name,
+                "role": q.role,
+                "channel": q.channel,
+                "translation": q.translation(reply.lang),  # the curator's, never the speaker's words
+            }
             for q in reply.quotes
         ],
-        "notes": [note.text for note in reply.notes],
-        "suggestions": [{"entry": e.id, "question": e.question} for e in reply.suggestions],
+        "notes": [note.tr("text", reply.lang) for note in reply.notes],
+        "suggestions": [{"entry": e.id, "question": e.tr("question", reply.lang)} for e in reply.suggestions],
     }

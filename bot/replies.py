@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.model import Article, Entry, Note, Quote
+from bot.model import Article, Entry, Note, Party, Quote
 
 
 class Outcome(StrEnum):
@@ -28,12 +28,17 @@ class Reply:
     notes: tuple[Note, ...] = ()
     suggestions: tuple[Entry, ...] = ()  # follow-ups, "did you mean" candidates, or examples
     empty_question: bool = False
-    explanation: str | None = None  # why the article has no answer, when the knowledge says why
-    lang: str = "en"  # the question's language: en, ru or uk
+    party: Party | None = None  # asked about someone the article never quotes: what it says of them
+    lang: str = "en"  # the reply's language (en, ru or uk): the question's own, unless one was chosen
 
     @property
     def matched(self) -> bool:
         return self.outcome is Outcome.ANSWER and self.entry is not None
+
+    @property
+    def explanation(self) -> str | None:
+        """Why the article has no answer, when the knowledge says why (in English; renderers use tr)."""
+        return self.party.mentioned if self.party else None
 
     @property
     def quotes(self) -> tuple[Quote, ...]:

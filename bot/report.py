@@ -13,6 +13,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy import func, select
 
+from bot.i18n import N_, Texts, gettext_for
 from bot.questionlog.schema import picks, questions, votes
 from bot.questionlog.store import Store, utcnow
 from bot.textnorm import fold
@@ -199,19 +200,27 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_stats(report: dict[str, Any], log_health: str) -> str:
+STATS_QUESTIONS = N_("Last {days} days: {questions} questions from {readers} readers.")
+STATS_FEEDBACK = N_("Feedback: {up} 👍, {down} 👎.")
+STATS_UNANSWERED = N_("Most asked without an answer:")
+STATS_SUGGESTIONS = N_("{count} suggested alternates: run python -m bot learn.")
+STATS_OUTCOMES = {"answer": N_("answer"), "clarify": N_("clarify"), "decline": N_("decline")}
+
+
+def format_stats(report: dict[str, Any], log_health: str, texts: Texts | None = None) -> str:
     """The short summary admins get with /stats (plain text; the caller escapes it)."""
+    texts = texts or gettext_for(None)
     outcomes, rates = report["outcomes"], report["rates"]
     lines = [
-        f"Last {report['days']} days: {report['questions']} questions from {report['readers']} readers.",
-        ", ".join(f"{o} {outcomes[o]} ({rates[o]:.0%})" for o in OUTCOMES) + ".",
-        f"Feedback: {report['feedback']['up']} 👍, {report['feedback']['down']} 👎.",
+        texts._(STATS_QUESTIONS, days=report["days"], questions=report["questions"], readers=report["readers"]),
+        ", ".join(f"{texts._(STATS_OUTCOMES.get(o, o))} {outcomes[o]} ({rates[o]:.0%})" for o in OUTCOMES) + ".",
+        texts._(STATS_FEEDBACK, up=report["feedback"]["up"], down=report["feedback"]["down"]),
     ]
     top = report["unanswered"][:3]
     if top:
-        lines.append("Most asked without an answer:")
+        lines.append(texts._(STATS_UNANSWERED))
         lines += [f"• {g['count']}× {g['question'][:80]}" for g in top]
     if report["suggestions"]:
-        lines.append(f"{len(report['suggestions'])} suggested alternates: run python -m bot learn.")
+        lines.append(texts._(STATS_SUGGESTIONS, count=len(report["suggestions"])))
     lines.append(log_health)
     return "\n".join(lines)

@@ -208,6 +208,7 @@ class FakeTelegram:
         self._callback_answers: list[CallbackAnswer] = []
         self._inline_answers: list[InlineAnswer] = []
         self._commands: dict[str, list[JSON]] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}  # (description|short_description, lang)
         self._faults: dict[str, deque[_Fault]] = {}
         self._delays: dict[str, deque[float]] = {}
         self._handlers: dict[str, tuple[str, Callable[[JSON], Any]]] = {
@@ -404,13 +405,34 @@ class FakeTelegram:
             return list(self._commands.get(rules.command_scope_key(params), []))
 
     def _api_setMyDescription(self, params: JSON) -> bool:
-        """setMyDescription and setMyShortDescription: accepted, not stored."""
-        key = "short_description" if "short_description" in params else "description"
-        if len(str(params.get(key) or "")) > (120 if key == "short_description" else 512):
-            raise bad_request("description is too long")
+        return self._set_description("description", 512, params)
+
+    def _api_setMyShortDescription(self, params: JSON) -> bool:
+        return self._set_description("short_description", 120, params)
+
+    def _set_description(self, key: str, limit: int, params: JSON) -> bool:
+        """Stored by (kind, language_code); an empty text removes that language's version."""
+        code = rules.language_code(params)
+        text = params.get(key) or ""
+        if not isinstance(text, str):
+            raise bad_request(f"{key} must be a string")
+        if len(text) > limit:  # Telegram counts characters here
+            raise bad_request(f"{key.replace('_', ' ')} is too long")
+        with self._lock:
+            if text:
+                self._descriptions[(key, code)] = text
+            else:
+                self._descriptions.pop((key, code), None)
         return True
 
-    _api_setMyShortDescription = _api_setMyDescription
+    def _api_getMyDescription(self, params: JSON) -> JSON:
+        with self._lock:
+            return {"description": self._descriptions.get(("description", rules.language_code(params)), "")}
+
+    def _api_getMyShortDescription(self, params: JSON) -> JSON:
+        code = rules.language_code(params)
+        with self._lock:
+            return {"short_description": self._descriptions.get(("short_description", code), "")}
 
     def _api_sendMessage(self, params: JSON) -> JSON:
         chat = self._require_chat(params.get("chat_id"))
@@ -860,6 +882,12 @@ class FakeTelegram:
         """Commands by scope key: "default", "all_private_chats", "chat:ID", "default/ru", ..."""
         with self._lock:
             return copy.deepcopy(self._commands)
+
+    @property
+    def descriptions(self) -> dict[tuple[str, str], str]:
+        """setMyDescription / setMyShortDescription texts by (kind, language_code; "" for the default)."""
+        with self._lock:
+            return dict(self._descriptions)
 
     @property
     def pending_updates(self) -> list[JSON]:

@@ -708,7 +708,19 @@ def command_scope_key(params: dict[str, Any]) -> str:
     if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
         raise bad_request("can't parse BotCommandScope")
     key = scope["type"] + "".join(f":{scope[k]}" for k in ("chat_id", "user_id") if k in scope)
-    return f"{key}/{params['language_code']}" if params.get("language_code") else key
+    code = language_code(params)
+    return f"{key}/{code}" if code else key
+
+
+_LANGUAGE_CODE_RE = re.compile(r"[a-z]{2}")
+
+
+def language_code(params: dict[str, Any]) -> str:
+    """The optional language_code of the setMy* methods: empty (everyone) or a two-letter ISO 639-1 code."""
+    code = params.get("language_code") or ""
+    if not isinstance(code, str) or (code and not _LANGUAGE_CODE_RE.fullmatch(code)):
+        raise bad_request("language_code is invalid")
+    return code
 
 
 def update_allowed(update: dict[str, Any], allowed: set[str] | None) -> bool:

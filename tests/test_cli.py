@@ -107,7 +107,7 @@ def test_ask_json_prints_one_object(run_cli):
     assert isinstance(obj["score"], int | float)
     assert obj["text"] and obj["quotes"]
     for quote in obj["quotes"]:
-        assert set(quote) == {"text", "speaker", "role", "channel"}
+        assert set(quote) == {"text", "speaker", "role", "channel", "translation"}
         assert quote["text"] and quote["speaker"] and quote["channel"]
     for suggestion in obj["suggestions"]:
         assert {"entry", "question"} <= set(suggestion)

@@ -101,7 +101,7 @@ async def test_topics_help_and_source_work_in_groups(e2e: Chat) -> None:
     assert listing.reply_to_message_id == asked["message_id"]
     assert button_texts(listing)[-1] == "Next ›"
     before = callback_data(listing)
-    answer = await e2e.press(user, listing, "t:1")
+    answer = await e2e.press(user, listing, "t:en:1")
     assert answer.text is None
     await e2e.fake.wait_for(lambda: callback_data(listing) != before)
     [card] = await e2e.replies(

@@ -19,8 +19,8 @@ from e2e_support import (
 
 pytest_plugins = ["conftest_e2e"]
 
-PRIVATE_MENU = ["start", "topics", "ask", "source", "help", "forget"]
-GROUP_MENU = ["ask", "topics", "source", "help", "forget"]
+PRIVATE_MENU = ["start", "topics", "ask", "source", "language", "help", "forget"]
+GROUP_MENU = ["ask", "topics", "source", "language", "help", "forget"]
 
 
 # -- startup ----------------------------------------------------------------------------------
@@ -30,9 +30,13 @@ def test_command_menus_are_registered_for_every_scope(e2e: Chat) -> None:
     commands = e2e.fake.commands
     names = {scope: [c["command"] for c in menu] for scope, menu in commands.items()}
     assert names == {
-        "default": PRIVATE_MENU,
-        "all_private_chats": PRIVATE_MENU,
-        "all_group_chats": GROUP_MENU,
+        f"{scope}{suffix}": menu
+        for suffix in ("", "/ru", "/uk")  # everyone's default, then Russian and Ukrainian users
+        for scope, menu in (
+            ("default", PRIVATE_MENU),
+            ("all_private_chats", PRIVATE_MENU),
+            ("all_group_chats", GROUP_MENU),
+        )
     }
     assert all(c["description"] for menu in commands.values() for c in menu)
 
@@ -120,7 +124,7 @@ async def test_topics_next_edits_the_keyboard_and_acknowledges(e2e: Chat) -> Non
     user = e2e.new_user()
     listing = await e2e.say(user, "/topics")
     before = callback_data(listing)
-    answer = await e2e.press(user, listing, "t:1")
+    answer = await e2e.press(user, listing, "t:en:1")
     assert answer.text is None  # the press is acknowledged (no endless spinner)
     await e2e.fake.wait_for(lambda: callback_data(listing) != before)
     assert listing.text.startswith("I can answer"), "the text stays, only the keyboard changes"
@@ -273,9 +277,9 @@ async def test_every_entry_opens_by_deep_link_with_valid_buttons(e2e: Chat) -> N
     entry_ids: list[str] = []
     for page in range(-(-entry_count() // 8)):
         if page:
-            await e2e.press(user, listing, f"t:{page}")
-            await e2e.fake.wait_for(lambda page=page: f"t:{page - 1}" in callback_data(listing))
-        entry_ids += [d[2:] for d in callback_data(listing) if d.startswith("a:")]
+            await e2e.press(user, listing, f"t:en:{page}")
+            await e2e.fake.wait_for(lambda page=page: f"t:en:{page - 1}" in callback_data(listing))
+        entry_ids += [d.split(":")[-1] for d in callback_data(listing) if d.startswith("a:")]
     assert len(entry_ids) == entry_count()
     for entry_id in entry_ids:
         reader = e2e.new_user()

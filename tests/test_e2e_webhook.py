@@ -57,7 +57,7 @@ async def test_webhook_mode(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
     assert registration["url"] == url
     assert registration["secret_token"] == SECRET
     assert set(registration["allowed_updates"]) == {"message", "callback_query", "inline_query", "chosen_inline_result"}
-    assert len(e2e_fake.calls_of("setMyCommands")) == 3
+    assert len(e2e_fake.calls_of("setMyCommands")) == 9  # 3 scopes, each for everyone, ru and uk
     assert e2e_fake.calls_of("getUpdates") == [], "no polling in webhook mode"
 
     user = 30_001

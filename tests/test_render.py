@@ -313,9 +313,11 @@ def check_dict(data: dict, reply: Reply) -> None:
     else:
         assert data["entry"] is None and data["quotes"] == []
     for quote, source in zip(data["quotes"], reply.quotes, strict=True):
-        assert set(quote) == {"text", "speaker", "role", "channel"}
+        assert set(quote) == {"text", "speaker", "role", "channel", "translation"}
         assert quote["text"] == source.text and quote["speaker"] == source.speaker.name
         assert quote["role"] == source.role and quote["channel"] == source.channel
+        assert quote["translation"] == source.translation(reply.lang)  # None in English
+        assert data["lang"] != "en" or quote["translation"] is None
     assert [s["entry"] for s in data["suggestions"]] == [e.id for e in reply.suggestions]
     for suggestion in data["suggestions"]:
         assert set(suggestion) >= {"entry", "question"}

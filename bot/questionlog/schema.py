@@ -77,16 +77,30 @@ picks = Table(
     Column("question", Text),  # the wording, when known at once (inline); else via reply_ref
 )
 
-READER_TABLES = (questions, votes, picks)  # every table that holds anything about a reader
+# A reader's /language choice: a setting, kept until /forget (not purged with the log's rows).
+languages = Table(
+    "languages",
+    metadata,
+    Column("reader", String(HASH_LENGTH), primary_key=True),  # keyed hash, never the id
+    Column("lang", String(8), nullable=False),
+    Column("chosen_at", DateTime, nullable=False),
+)
+
+READER_TABLES = (questions, votes, picks, languages)  # every table that holds anything about a reader
 
 
 def _v1(connection: Connection) -> None:
     """The first schema: questions, votes and picks."""
-    for table in READER_TABLES:
+    for table in (questions, votes, picks):
         table.create(connection, checkfirst=True)
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1,)
+def _v2(connection: Connection) -> None:
+    """Readers' /language choices."""
+    languages.create(connection, checkfirst=True)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1, _v2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, create_engine, delete, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from bot.questionlog.schema import READER_TABLES, migrate, picks, questions, votes
+from bot.questionlog.schema import READER_TABLES, languages, migrate, picks, questions, votes
 
 DEFAULT_URL = "sqlite:///questions.sqlite3"  # relative to the folder the bot starts in, next to .env
 SQLITE_BUSY_SECONDS = 2.0  # a locked file is waited for this long, then the write counts as failed
@@ -64,10 +64,11 @@ class Forgotten:
     questions: int
     votes: int
     picks: int
+    language: int = 0  # the /language choice (0 or 1)
 
     @property
     def total(self) -> int:
-        return self.questions + self.votes + self.picks
+        return self.questions + self.votes + self.picks + self.language
 
 
 class Store:
@@ -142,6 +143,23 @@ class Store:
                     question=question,
                 )
             )
+
+    def language(self, reader: str) -> str | None:
+        """The reader's /language choice, if they made one."""
+        self.ensure_schema()
+        with self.engine.connect() as connection:
+            found = connection.execute(select(languages.c.lang).where(languages.c.reader == reader))
+            return found.scalar_one_or_none()
+
+    def set_language(self, reader: str, lang: str) -> None:
+        """Remember a /language choice; a second choice replaces the first."""
+        self.ensure_schema()
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(languages).where(languages.c.reader == reader).values(lang=lang, chosen_at=utcnow())
+            ).rowcount
+            if not changed:
+                connection.execute(languages.insert().values(reader=reader, lang=lang, chosen_at=utcnow()))
 
     def forget(self, reader: str) -> Forgotten:
         """Delete every row about one reader."""

@@ -38,8 +38,11 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
+from bot.frequencies import LANGUAGES
+from bot.i18n import DEFAULT_LANGUAGE
+from bot.model import Article
 from bot.questionlog.writer import open_question_log
-from bot.tg import commands, feedback, handlers
+from bot.tg import commands, feedback, handlers, language
 from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, Recorder
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
@@ -104,6 +107,7 @@ def register_handlers(application: BotApplication) -> None:
     application.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, handlers.group_text))
     application.add_handler(MessageHandler(private & ~filters.TEXT, handlers.private_non_text))
     application.add_handler(CallbackQueryHandler(feedback.vote, pattern=feedback.VOTE_PATTERN))
+    application.add_handler(CallbackQueryHandler(handlers.language_button, pattern=language.LANGUAGE_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.answer_button, pattern=handlers.ANSWER_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.topics_page_button, pattern=handlers.TOPICS_PATTERN))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
@@ -115,10 +119,8 @@ def register_handlers(application: BotApplication) -> None:
 async def on_startup(application: BotApplication) -> None:
     """Register the command menus and the SIGHUP reload (run_polling/run_webhook call this)."""
     bot = application.bot
-    await bot.set_my_commands(commands.menu(private=True))
-    await bot.set_my_commands(commands.menu(private=True), scope=BotCommandScopeAllPrivateChats())
-    await bot.set_my_commands(commands.menu(private=False), scope=BotCommandScopeAllGroupChats())
     holder = application.bot_data.holder
+    await register_profile(bot, holder.engine.kb.article)
 
     def reload_on_hangup() -> None:
         application.create_task(handlers.reload_engine(holder))
@@ -128,6 +130,18 @@ async def on_startup(application: BotApplication) -> None:
     except (NotImplementedError, RuntimeError, AttributeError):  # not on this platform or thread
         log.debug("SIGHUP reload not available here")
     log.info("Bot @%s is up with %d entries", bot.username, len(holder.engine.entries))
+
+
+async def register_profile(bot: ExtBot[Any], article: Article) -> None:
+    """Command menus, description and short description: the default (English) and each other language."""
+    for lang in LANGUAGES:
+        code = None if lang == DEFAULT_LANGUAGE else lang  # no language_code: everyone else's default
+        await bot.set_my_commands(commands.menu(True, lang), language_code=code)
+        await bot.set_my_commands(commands.menu(True, lang), scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await bot.set_my_commands(commands.menu(False, lang), scope=BotCommandScopeAllGroupChats(), language_code=code)
+        description, short = commands.descriptions(article, lang)
+        await bot.set_my_description(description, language_code=code)
+        await bot.set_my_short_description(short, language_code=code)
 
 
 def run_bot(settings: Settings, engine: Engine) -> int:

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.engine import Engine, EngineHolder
 from bot.questionlog import Pseudonymizer, QuestionLog
 from bot.tg.flood import FloodGuard
+from bot.tg.language import LanguageChoices
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class Recorder:
 
 
 class BotData:
-    """What every handler may need: the serving engine, flood control, who may /reload, the question log.
+    """What every handler may need: the serving engine, flood control, who may /reload, the question log,
+    the readers' language choices.
 
     python-telegram-bot builds bot_data with no arguments, so the parts are given by `setup` once the
     application exists; reading one before that is a programming error and says so."""
@@ -31,6 +33,7 @@ class BotData:
         self._flood: FloodGuard | None = None
         self.admins: frozenset[int] = frozenset()
         self.question_log: Recorder | None = None  # None: nothing is logged
+        self.languages = LanguageChoices()  # readers' /language choices (stored with the question log)
 
     def setup(
         self,
@@ -41,6 +44,8 @@ class BotData:
     ) -> None:
         self._holder, self._flood, self.admins = holder, flood, admins
         self.question_log = question_log
+        if question_log is not None:
+            self.languages = LanguageChoices(question_log.log, question_log.ids)
 
     @property
     def holder(self) -> EngineHolder:

@@ -13,6 +13,7 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
+from bot.i18n import N_, N_plural, Texts
 from bot.questionlog.store import Forgotten, QuestionRow, Store
 from bot.replies import Outcome, Reply
 from bot.report import build_report, format_stats
@@ -20,26 +21,28 @@ from bot.tg.context import BotContext, Recorder
 
 log = logging.getLogger(__name__)
 
-# What the bot says about the log and feedback (kept together until the move to gettext).
+# What the bot says about the log and feedback (translated where shown: bot/locale).
 VOTE_UP_LABEL = "👍"
 VOTE_DOWN_LABEL = "👎"
-VOTE_THANKS_UP = "Thanks! Noted: this answer helped."
-VOTE_THANKS_DOWN = "Thanks! Noted: this answer did not help. The curators will look at it."
-FORGET_DONE = (
-    "Done. I deleted everything I had stored about you: {questions} question(s), {votes} vote(s) "
-    "and {picks} choice(s). I never store your Telegram id, username or name."
+VOTE_THANKS_UP = N_("Thanks! Noted: this answer helped.")
+VOTE_THANKS_DOWN = N_("Thanks! Noted: this answer did not help. The curators will look at it.")
+FORGET_DONE = N_(
+    "Done. I deleted everything I had stored about you: {questions}, {votes} and {picks}. "
+    "I never store your Telegram id, username or name."
 )
-FORGET_NOTHING = "I had nothing stored about you. I never store your Telegram id, username or name."
-FORGET_OFF = "I keep no question log, so there is nothing stored about you."
-FORGET_FAILED = (
-    "Sorry, I can’t reach my question log right now, so nothing was deleted. Please try again later."
-)
-STATS_ADMINS_ONLY = "Sorry, only the bot’s administrators can see the statistics."
-STATS_OFF = "The question log is off (QUESTION_LOG=off), so there are no statistics."
-STATS_FAILED = "Sorry, I can’t reach the question log right now."
-STATS_HEALTH = (
-    "Log: {state}; {written} writes, {failed} lost to database faults, {dropped} dropped (queue full)."
-)
+FORGET_QUESTIONS = N_plural("{count} question", "{count} questions")
+FORGET_VOTES = N_plural("{count} vote", "{count} votes")
+FORGET_PICKS = N_plural("{count} choice", "{count} choices")
+FORGET_LANGUAGE = N_("Your language choice is gone too.")
+FORGET_NOTHING = N_("I had nothing stored about you. I never store your Telegram id, username or name.")
+FORGET_OFF = N_("I keep no question log, so there is nothing stored about you.")
+FORGET_FAILED = N_("Sorry, I can’t reach my question log right now, so nothing was deleted. Please try again later.")
+STATS_ADMINS_ONLY = N_("Sorry, only the bot’s administrators can see the statistics.")
+STATS_OFF = N_("The question log is off (QUESTION_LOG=off), so there are no statistics.")
+STATS_FAILED = N_("Sorry, I can’t reach the question log right now.")
+STATS_HEALTH = N_("Log: {state}; {written} writes, {failed} lost to database faults, {dropped} dropped (queue full).")
+STATS_WRITING = N_("writing")
+STATS_FAILING = N_("failing")
 STATS_DAYS = 7
 
 VOTE_PREFIX = "v:"  # v:u:<entry id> or v:d:<entry id>
@@ -125,15 +128,16 @@ def record_pick(context: BotContext, update: Update, entry_id: str) -> None:
 
 async def vote(update: Update, context: BotContext) -> None:
     """👍/👎 under an answer: one vote per reader per answer, a second press changes it."""
-    from bot.tg.handlers import STALE_BUTTON  # here: handlers imports this module
+    from bot.tg.handlers import STALE_BUTTON, texts_for  # here: handlers imports this module
 
     query = update.callback_query
     if query is None:
         return
+    texts = await texts_for(update, context)
     data = query.data or ""  # PTB hands a press without data to every pattern: check again
     entry_id = data[len(VOTE_PREFIX) + 2 :] if re.match(VOTE_PATTERN, data) else ""
     if not isinstance(query.message, Message) or context.bot_data.engine.kb.entry(entry_id) is None:
-        await query.answer(STALE_BUTTON)
+        await query.answer(texts._(STALE_BUTTON))
         return
     value = 1 if data.startswith(f"{VOTE_PREFIX}u:") else -1
     rec = recorder(context)
@@ -141,7 +145,7 @@ async def vote(update: Update, context: BotContext) -> None:
         reader = rec.ids.reader(query.from_user.id)
         reply_ref = rec.ids.message(query.message.chat.id, query.message.message_id)
         rec.log.submit(lambda store: store.vote(reader, reply_ref, entry_id, value))
-    await query.answer(VOTE_THANKS_UP if value > 0 else VOTE_THANKS_DOWN)
+    await query.answer(texts._(VOTE_THANKS_UP if value > 0 else VOTE_THANKS_DOWN))
 
 
 async def chosen_inline_result(update: Update, context: BotContext) -> None:
@@ -161,36 +165,55 @@ async def chosen_inline_result(update: Update, context: BotContext) -> None:
 
 async def forget(update: Update, context: BotContext) -> None:
     """/forget: delete every row about the sender, after any of their writes still queued."""
+    from bot.tg.handlers import texts_for  # here: handlers imports this module
+
     message = update.effective_message
     reader = _reader_id(update)
     if message is None or reader is None:
         return
+    texts = await texts_for(update, context)  # before the choice is forgotten: the reply speaks it
+    context.bot_data.languages.forget(reader)
     rec = recorder(context)
     if rec is None:
-        await message.reply_text(html.escape(FORGET_OFF))
+        await message.reply_text(texts.h_(FORGET_OFF))
         return
     hashed = rec.ids.reader(reader)
     try:
         removed: Forgotten = await rec.log.call(lambda store: store.forget(hashed))
     except Exception:  # the fault is already logged once by the question log
-        await message.reply_text(html.escape(FORGET_FAILED))
+        await message.reply_text(texts.h_(FORGET_FAILED))
         return
-    text = FORGET_DONE.format(**vars(removed)) if removed.total else FORGET_NOTHING
-    await message.reply_text(html.escape(text))
+    await message.reply_text(html.escape(forgotten_text(removed, texts)))
+
+
+def forgotten_text(removed: Forgotten, texts: Texts) -> str:
+    """What /forget says it deleted, counted in the reader's language."""
+    if not removed.total:
+        return texts._(FORGET_NOTHING)
+    counts = {
+        "questions": texts.n_(FORGET_QUESTIONS, removed.questions),
+        "votes": texts.n_(FORGET_VOTES, removed.votes),
+        "picks": texts.n_(FORGET_PICKS, removed.picks),
+    }
+    text = texts._(FORGET_DONE, **counts)
+    return f"{text} {texts._(FORGET_LANGUAGE)}" if removed.language else text
 
 
 async def stats(update: Update, context: BotContext) -> None:
     """/stats: a short report for the administrators (ADMIN_USER_IDS)."""
+    from bot.tg.handlers import texts_for  # here: handlers imports this module
+
     message = update.effective_message
     user = update.effective_user
     if message is None:
         return
+    texts = await texts_for(update, context)
     if user is None or user.id not in context.bot_data.admins:
-        await message.reply_text(html.escape(STATS_ADMINS_ONLY))
+        await message.reply_text(texts.h_(STATS_ADMINS_ONLY))
         return
     rec = recorder(context)
     if rec is None:
-        await message.reply_text(html.escape(STATS_OFF))
+        await message.reply_text(texts.h_(STATS_OFF))
         return
 
     def report(store: Store) -> dict[str, object]:
@@ -199,12 +222,13 @@ async def stats(update: Update, context: BotContext) -> None:
     try:
         summary = await rec.log.call(report)
     except Exception:
-        await message.reply_text(html.escape(STATS_FAILED))
+        await message.reply_text(texts.h_(STATS_FAILED))
         return
-    health = STATS_HEALTH.format(
-        state="writing" if rec.log.healthy else "failing",
+    health = texts._(
+        STATS_HEALTH,
+        state=texts._(STATS_WRITING if rec.log.healthy else STATS_FAILING),
         written=rec.log.written,
         failed=rec.log.failed,
         dropped=rec.log.dropped,
     )
-    await message.reply_html(html.escape(format_stats(summary, health)))
+    await message.reply_html(html.escape(format_stats(summary, health, texts)))
