@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from bot import hangup
+from bot.completeness import KnowledgeSize
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.engine import Engine
 from bot.loader import KnowledgeError, KnowledgeUnreadable
@@ -146,11 +147,10 @@ def _check(settings: Settings) -> int:
     if problems:
         _print_problems(KnowledgeError(problems))
         return EXIT_FAIL
-    quotes = sum(len(e.quotes) for e in kb.entries)
-    phrases = sum(1 + len(e.alternates) + sum(map(len, e.translations.values())) for e in kb.entries)
+    size = KnowledgeSize.of(kb)
     print(
-        f"Knowledge OK: {len(kb.entries)} entries, {phrases} phrasings, {quotes} quotes verified verbatim, "
-        f"{len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
+        f"Knowledge OK: {size.entries} entries, {size.phrasings} phrasings, {size.quotes} quotes verified "
+        f"verbatim, {len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
     )
     return EXIT_OK
 

@@ -13,12 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import (
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    LinkPreviewOptions,
-    Update,
-)
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
 from telegram.ext import (
@@ -36,14 +31,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot import hangup
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
 from bot.questionlog.writer import open_question_log
-from bot.tg import commands, feedback, handlers
+from bot.tg import commands, feedback, handlers, startup
 from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, Recorder
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
+from bot.tg.startup import ConfigurationRetryRequest
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +65,9 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .concurrent_updates(TwoLaneUpdateProcessor(CONCURRENT_MESSAGES, quick=CONCURRENT_QUICK_ANSWERS))
+        .request(ConfigurationRetryRequest())  # the default request, retrying configuration calls
         .post_init(on_startup)
+        .post_shutdown(startup.cancel_background)
     )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -78,7 +77,7 @@ def build_application(
         builder = builder.base_url(base).base_file_url(files)
     application = builder.build()
     application.bot_data.setup(
-        holder=EngineHolder(engine, settings.knowledge_dir),
+        holder=EngineHolder(engine, settings.knowledge_dir, settings.reload_max_loss),
         flood=FloodGuard(settings.flood_limit_per_minute),
         admins=settings.admin_user_ids,
         question_log=question_log,
@@ -113,11 +112,10 @@ def register_handlers(application: BotApplication) -> None:
 
 
 async def on_startup(application: BotApplication) -> None:
-    """Register the command menus and the SIGHUP reload (run_polling/run_webhook call this)."""
-    bot = application.bot
-    await bot.set_my_commands(commands.menu(private=True))
-    await bot.set_my_commands(commands.menu(private=True), scope=BotCommandScopeAllPrivateChats())
-    await bot.set_my_commands(commands.menu(private=False), scope=BotCommandScopeAllGroupChats())
+    """The SIGHUP reload first, then the command menus (run_polling/run_webhook call this).
+
+    A SIGHUP that arrived earlier, while the bot was starting, was remembered (bot.hangup) and
+    is answered now with one reload."""
     holder = application.bot_data.holder
 
     def reload_on_hangup() -> None:
@@ -127,7 +125,12 @@ async def on_startup(application: BotApplication) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_hangup)
     except (NotImplementedError, RuntimeError, AttributeError):  # not on this platform or thread
         log.debug("SIGHUP reload not available here")
-    log.info("Bot @%s is up with %d entries", bot.username, len(holder.engine.entries))
+    else:
+        if hangup.take_pending():
+            log.info("SIGHUP received while starting: reloading the knowledge once")
+            reload_on_hangup()
+    await startup.register_menus_or_later(application)
+    log.info("Bot @%s is up with %d entries", application.bot.username, len(holder.engine.entries))
 
 
 def run_bot(settings: Settings, engine: Engine) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -31,6 +32,7 @@ class BotData:
         self._flood: FloodGuard | None = None
         self.admins: frozenset[int] = frozenset()
         self.question_log: Recorder | None = None  # None: nothing is logged
+        self.background: set[asyncio.Task[None]] = set()  # start-up work still retrying (menus)
 
     def setup(
         self,

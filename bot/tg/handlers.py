@@ -20,8 +20,9 @@ from telegram.constants import ChatType
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ExtBot
 
+from bot.completeness import ReloadRefused
 from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
-from bot.loader import KnowledgeError
+from bot.loader import KnowledgeError, KnowledgeUnreadable
 from bot.render import render_html, source_line
 from bot.replies import Outcome, Reply
 from bot.tg import feedback, keyboards
@@ -29,6 +30,16 @@ from bot.tg.context import BotContext
 from bot.tg.flood import Verdict
 
 log = logging.getLogger(__name__)
+
+# -- sentences added for reloads (issue 11); to move into the gettext catalogues ------------------
+RELOAD_REFUSED_SMALLER = (
+    "Reload refused; still serving the previous knowledge. The new files lose {losses}: more than "
+    "the {limit:.0%} allowed (RELOAD_MAX_LOSS). A file may be half-written; check it, or send "
+    "/reload force if the loss is intended."
+)
+RELOAD_UNREADABLE = "Reload failed: cannot read the knowledge folder ({problem}); still serving the previous knowledge."
+RELOAD_FORCED = "Reloaded (forced): {entries} entries."
+RELOAD_FORCE_ARGUMENT = "force"
 
 INLINE_MAX_RESULTS = 10
 INLINE_PAGE = 10
@@ -178,19 +189,32 @@ async def reload_knowledge(update: Update, context: BotContext) -> None:
     if user is None or user.id not in context.bot_data.admins:
         await send(message, "Sorry, only the bot’s administrators can reload its knowledge.")
         return
-    _, detail = await reload_engine(context.bot_data.holder)
+    force = [a.casefold() for a in context.args or []] == [RELOAD_FORCE_ARGUMENT]
+    _, detail = await reload_engine(context.bot_data.holder, force=force)
     await send(message, html.escape(detail[:3500]))
 
 
-async def reload_engine(holder: EngineHolder) -> tuple[bool, str]:
-    """Reload from disk off the event loop; report what happened in one sentence or list."""
+async def reload_engine(holder: EngineHolder, force: bool = False) -> tuple[bool, str]:
+    """Reload from disk off the event loop; report what happened in one sentence or list.
+
+    Every way in (/reload, SIGHUP) comes here: a broken, unreadable or much smaller knowledge
+    base is refused, and the previous one keeps serving."""
     try:
-        engine = await asyncio.to_thread(holder.reload)
+        engine = await asyncio.to_thread(holder.reload, force)
+    except ReloadRefused as exc:
+        log.error("Reload refused, still serving the previous knowledge: %s", exc)
+        losses = ", ".join(map(str, exc.losses))
+        return False, RELOAD_REFUSED_SMALLER.format(losses=losses, limit=exc.max_loss)
+    except KnowledgeUnreadable as exc:
+        log.error("Reload refused, still serving the previous knowledge: cannot read %s", exc)
+        return False, RELOAD_UNREADABLE.format(problem=exc)
     except KnowledgeError as exc:
         log.error("Reload refused, still serving the previous knowledge:\n%s", exc)
         problems = "\n".join(f"• {p}" for p in exc.problems[:20])
         return False, f"Reload failed; still serving the previous knowledge.\n{problems}"
-    log.info("Knowledge reloaded: %d entries", len(engine.entries))
+    log.info("Knowledge reloaded%s: %d entries", " (forced)" if force else "", len(engine.entries))
+    if force:
+        return True, RELOAD_FORCED.format(entries=len(engine.entries))
     return True, f"Reloaded: {len(engine.entries)} entries."
 
 

@@ -1,0 +1,92 @@
+"""End to end, starting up on a bad day: transient Telegram errors and an early SIGHUP.
+
+`python -m bot run` against the fake Bot API. Figures (how many calls failed, how long start-up
+took) are printed, never asserted: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import collections
+import signal
+import time
+
+from e2e_support import START_TIMEOUT, BotProcess, Chat, Spawn, assert_answer_card, bot_env, wait_until
+from fake_telegram import FakeTelegram
+
+from bot.tg.startup import CALL_ATTEMPTS
+
+pytest_plugins = ["conftest_e2e"]
+
+QUESTION = "Where were the talks held?"
+MENU_SCOPES = {"default", "all_private_chats", "all_group_chats"}
+# Every call the bot makes before it serves, each of them failed once (setMyCommands per scope).
+START_UP_CALLS = {"getMe", "deleteWebhook", "setMyCommands"}
+
+
+def wait_serving(fake: FakeTelegram, bot: BotProcess, timeout: float = START_TIMEOUT * 2) -> float:
+    """Block until the bot says it is up and polls; return the seconds it took from launch."""
+    started = time.monotonic()
+
+    def up() -> bool:
+        return " is up with " in bot.log and bool(fake.calls_of("getUpdates"))
+
+    wait_until(up, timeout, "the bot to serve", bot.check_alive)
+    return time.monotonic() - started
+
+
+async def test_start_up_survives_one_500_on_every_start_up_call(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn
+) -> None:
+    e2e_fake.fail_first_calls(500, methods=START_UP_CALLS, per_parameters=True)
+    e2e_fake.fail_first_calls(500, methods={"getUpdates"})  # and the first long poll
+    launched = time.monotonic()
+    bot = e2e_spawn(bot_env(e2e_fake))
+    wait_serving(e2e_fake, bot)
+    chat = Chat(e2e_fake, bot)
+    assert_answer_card(await chat.say(chat.new_user(), QUESTION))
+    print(f"\nstart-up with one 500 on each of its calls: serving after {time.monotonic() - launched:.1f} s")
+
+    failed = collections.Counter(e2e_fake.first_call_failures)
+    assert failed == {"getMe": 1, "deleteWebhook": 1, "setMyCommands": 3, "getUpdates": 1}
+    assert set(e2e_fake.commands) >= MENU_SCOPES, "every menu was registered on the retry"
+    log = bot.log
+    for method, count in failed.items():
+        if method != "getUpdates":  # the poll is retried by python-telegram-bot's polling loop
+            retried = log.count(f"Telegram call {method} failed (HTTP 500), attempt 1 of {CALL_ATTEMPTS}")
+            assert retried == count, f"{method}: one log line per failed attempt"
+    assert "Traceback" not in log
+    assert bot.stop() == 0
+
+
+async def test_menus_refused_for_long_the_bot_serves_anyway(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
+    """setMyCommands fails every attempt of start-up: the bot answers readers all the same."""
+    e2e_fake.fail_next("setMyCommands", 500, times=CALL_ATTEMPTS)
+    bot = e2e_spawn(bot_env(e2e_fake))
+    seconds = wait_serving(e2e_fake, bot)
+    print(f"\nmenus refused {CALL_ATTEMPTS} times: serving after {seconds:.1f} s, menus left for later")
+    assert "Command menus not registered" in bot.log and "retrying in the background" in bot.log
+    chat = Chat(e2e_fake, bot)
+    assert_answer_card(await chat.say(chat.new_user(), QUESTION))
+    assert bot.stop() == 0, bot.log_tail()  # the background retry is cancelled, not left pending
+    assert "Traceback" not in bot.log and "was destroyed but it is pending" not in bot.log
+
+
+async def test_sighup_in_the_first_moments_is_harmless(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
+    """SIGHUP 0.1 s after launch (and again while it loads and connects): remembered, then one reload."""
+    bot = e2e_spawn(bot_env(e2e_fake))
+    launched = time.monotonic()
+    sent_at = []
+    for moment in (0.1, 0.4, 0.8):
+        time.sleep(max(0.0, launched + moment - time.monotonic()))
+        bot.send_signal(signal.SIGHUP)
+        sent_at.append(time.monotonic() - launched)
+    seconds = wait_serving(e2e_fake, bot)
+    print(f"\nSIGHUP sent at {', '.join(f'{t:.2f}' for t in sent_at)} s; serving after {seconds:.1f} s")
+    assert bot.running
+    chat = Chat(e2e_fake, bot)
+    assert_answer_card(await chat.say(chat.new_user(), QUESTION))
+    log = bot.log
+    assert "SIGHUP received while starting" in log or "Knowledge reloaded" in log
+    await bot.await_log("Knowledge reloaded")
+    assert bot.stop() == 0
+    assert "Traceback" not in bot.log
