@@ -7,11 +7,23 @@ took) are printed, never asserted: the machine is shared.
 from __future__ import annotations
 
 import collections
+import json
 import signal
 import time
 
-from e2e_support import START_TIMEOUT, BotProcess, Chat, Spawn, assert_answer_card, bot_env, wait_until
+import httpx
+from e2e_support import (
+    START_TIMEOUT,
+    BotProcess,
+    Chat,
+    Spawn,
+    assert_answer_card,
+    bot_env,
+    free_port,
+    wait_until,
+)
 from fake_telegram import FakeTelegram
+from test_e2e_webhook import SECRET, SECRET_HEADER, port_open, update_for
 
 from bot.tg.startup import CALL_ATTEMPTS
 
@@ -56,6 +68,31 @@ async def test_start_up_survives_one_500_on_every_start_up_call(
             assert retried == count, f"{method}: one log line per failed attempt"
     assert "Traceback" not in log
     assert bot.stop() == 0
+
+
+async def test_webhook_start_up_survives_one_500_on_every_start_up_call(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn
+) -> None:
+    e2e_fake.fail_first_calls(500, methods={"getMe", "setWebhook", "setMyCommands"}, per_parameters=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    env = bot_env(e2e_fake, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port))
+    bot = e2e_spawn(env)
+    wait_until(lambda: " is up with " in bot.log and port_open(port), START_TIMEOUT * 2, "the webhook", bot.check_alive)
+    wait_until(lambda: len(e2e_fake.calls_of("setWebhook")) >= 2, START_TIMEOUT, "setWebhook", bot.check_alive)
+    failed = collections.Counter(e2e_fake.first_call_failures)
+    assert failed == {"getMe": 1, "setWebhook": 1, "setMyCommands": 3}
+    assert set(e2e_fake.commands) >= MENU_SCOPES
+    user = 30_001
+    body = json.dumps(update_for(e2e_fake, 1, user, QUESTION))
+    headers = {"Content-Type": "application/json", SECRET_HEADER: SECRET}
+    async with httpx.AsyncClient(timeout=10) as http:
+        assert (await http.post(url, content=body, headers=headers)).status_code == 200
+    [card] = await e2e_fake.wait_for_messages(1, chat_id=user)
+    assert_answer_card(card)
+    assert bot.log.count(f"Telegram call setWebhook failed (HTTP 500), attempt 1 of {CALL_ATTEMPTS}") == 1
+    assert bot.stop() == 0
+    assert "Traceback" not in bot.log
 
 
 async def test_menus_refused_for_long_the_bot_serves_anyway(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
