@@ -127,3 +127,18 @@ async def test_sighup_in_the_first_moments_is_harmless(e2e_fake: FakeTelegram, e
     await bot.await_log("Knowledge reloaded")
     assert bot.stop() == 0
     assert "Traceback" not in bot.log
+
+
+async def test_a_webhook_telegram_refuses_stops_with_exit_2(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
+    """A 400 is Telegram's considered answer, not a bad minute: after python-telegram-bot's own
+    bootstrap retries, one clear line and exit 2 (a setting is wrong)."""
+    e2e_fake.fail_next("setWebhook", 400, "Bad Request: bad webhook: HTTPS url must be provided", times=20)
+    port = free_port()
+    env = bot_env(e2e_fake, WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port))
+    bot = e2e_spawn(env)
+    assert bot.proc is not None
+    code = bot.proc.wait(START_TIMEOUT * 3)
+    assert code == 2, bot.log_tail()
+    assert "Telegram refused the bot's start-up: Bad webhook" in bot.log
+    assert "Traceback" not in bot.log
+    print(f"\nsetWebhook refused: {len(e2e_fake.calls_of('setWebhook'))} attempts, then exit {code}")

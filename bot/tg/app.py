@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -149,6 +149,17 @@ def run_bot(settings: Settings, engine: Engine) -> int:
             file=sys.stderr,
         )
         return 2
+    except BadRequest as exc:  # Telegram refused a start-up call outright: a setting is wrong
+        log.critical("Telegram refused the bot's start-up: %s. Check WEBHOOK_URL and the other settings.", exc)
+        return 2
+    except NetworkError as exc:  # still failing after every retry of start-up
+        log.critical(
+            "Telegram could not be reached while starting (%s: %s), even after retries; giving up. "
+            "Check the network and TELEGRAM_BASE_URL.",
+            type(exc).__name__,
+            exc,
+        )
+        return 1
     except Exception:  # anything else: logged through the redacting log records, never a raw traceback
         log.critical("The bot stopped on an unexpected error", exc_info=True)
         return 1
