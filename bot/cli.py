@@ -64,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         if stream is not None:  # None when the process was started with that stream closed
             stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
-    bot = args.command == "run" or (args.command is None and _token_configured(args))
-    if not bot:
-        hangup.restore_default()  # only the bot reloads on SIGHUP; a console dies with its terminal
     try:
+        bot = args.command == "run" or (args.command is None and _token_configured(args))
+        if not bot:
+            hangup.restore_default()  # only the bot reloads on SIGHUP; a console dies with its terminal
         return _dispatch(args, bot)
     except KnowledgeUnreadable as exc:
         _error(f"Cannot read the knowledge folder: {exc}")

@@ -233,9 +233,9 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
 
 def _load_knowledge(folder: Path) -> KnowledgeBase:
     reader = _Reader(folder)
-    if not folder.is_dir():
-        reason = "is a file, not a folder" if folder.exists() else "knowledge folder not found"
-        raise KnowledgeError([Problem(str(folder.name or folder), 0, reason)])
+    if not folder.is_dir():  # KNOWLEDGE_DIR or --knowledge points nowhere: a setting, not the knowledge
+        reason = "is a file, not a folder" if folder.exists() else "no such folder"
+        raise KnowledgeUnreadable([Problem(str(folder), 0, reason)])
     article = _load_article(reader)
     index = _ArticleIndex(article) if article else None
     speakers = _load_speakers(reader, index)

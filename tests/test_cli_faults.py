@@ -198,3 +198,19 @@ def test_closed_or_empty_stdin(workdir: Path, command: list[str]) -> None:
         result = run(cwd=workdir, shell=f"BOT {' '.join(command)} {redirect}")
         assert result.returncode == 0, (redirect, result.stderr)
         assert "Traceback" not in result.stderr, redirect
+
+
+@pytest.mark.parametrize("command", [["check"], ["ask", QUESTION], ["chat"], ["run"]])
+def test_a_knowledge_folder_that_is_not_there_is_a_setting_error(workdir: Path, command: list[str]) -> None:
+    env = {"TELEGRAM_BOT_TOKEN": TOKEN, "KNOWLEDGE_DIR": str(workdir / "nowhere")}
+    line = assert_one_line_error(run(*command, cwd=workdir, env=env))
+    assert line == f"Cannot read the knowledge folder: {workdir / 'nowhere'}: no such folder"
+
+
+def test_an_unreadable_dot_env_is_one_line(workdir: Path) -> None:
+    prefix = unprivileged()
+    dot_env = workdir / ".env"
+    dot_env.write_text("FLOOD_LIMIT_PER_MINUTE=5\n")
+    with unreadable(dot_env):
+        line = assert_one_line_error(run("ask", QUESTION, cwd=workdir, prefix=prefix))
+    assert line.startswith("File system error (") and ".env" in line and "Permission denied" in line
