@@ -234,7 +234,7 @@ def load_knowledge(folder: Path) -> KnowledgeBase:
 def _load_knowledge(folder: Path) -> KnowledgeBase:
     reader = _Reader(folder)
     if not folder.is_dir():  # KNOWLEDGE_DIR or --knowledge points nowhere: a setting, not the knowledge
-        reason = "is a file, not a folder" if folder.exists() else "no such folder"
+        reason = "is a file, not a folder" if folder.exists() else "not found"
         raise KnowledgeUnreadable([Problem(str(folder), 0, reason)])
     article = _load_article(reader)
     index = _ArticleIndex(article) if article else None

@@ -204,7 +204,7 @@ def test_closed_or_empty_stdin(workdir: Path, command: list[str]) -> None:
 def test_a_knowledge_folder_that_is_not_there_is_a_setting_error(workdir: Path, command: list[str]) -> None:
     env = {"TELEGRAM_BOT_TOKEN": TOKEN, "KNOWLEDGE_DIR": str(workdir / "nowhere")}
     line = assert_one_line_error(run(*command, cwd=workdir, env=env))
-    assert line == f"Cannot read the knowledge folder: {workdir / 'nowhere'}: no such folder"
+    assert line == f"Cannot read the knowledge folder: {workdir / 'nowhere'}: not found"
 
 
 def test_an_unreadable_dot_env_is_one_line(workdir: Path) -> None:
