@@ -55,7 +55,7 @@ class KnowledgeUnreadable(KnowledgeError):
             shown = str(Path(folder.name) / path.relative_to(folder))
         except ValueError:
             shown = str(path)
-        return cls([Problem(shown, 0, f"cannot read: {exc.strerror or exc}")])
+        return cls([Problem(shown, 0, exc.strerror or str(exc))])
 
     def __str__(self) -> str:
         problem = self.problems[0]

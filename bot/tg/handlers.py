@@ -40,6 +40,8 @@ RELOAD_REFUSED_SMALLER = (
 RELOAD_UNREADABLE = "Reload failed: cannot read the knowledge folder ({problem}); still serving the previous knowledge."
 RELOAD_FORCED = "Reloaded (forced): {entries} entries."
 RELOAD_FORCE_ARGUMENT = "force"
+RELOAD_LOSS = "{lost} of {before} {what} ({share:.0%})"  # one item of {losses} above
+RELOAD_LOSS_WHAT = {"entries": "entries", "phrasings": "phrasings", "quotes": "quotes"}
 
 INLINE_MAX_RESULTS = 10
 INLINE_PAGE = 10
@@ -203,7 +205,12 @@ async def reload_engine(holder: EngineHolder, force: bool = False) -> tuple[bool
         engine = await asyncio.to_thread(holder.reload, force)
     except ReloadRefused as exc:
         log.error("Reload refused, still serving the previous knowledge: %s", exc)
-        losses = ", ".join(map(str, exc.losses))
+        losses = ", ".join(
+            RELOAD_LOSS.format(
+                lost=loss.before - loss.after, before=loss.before, what=RELOAD_LOSS_WHAT[loss.what], share=loss.share
+            )
+            for loss in exc.losses
+        )
         return False, RELOAD_REFUSED_SMALLER.format(losses=losses, limit=exc.max_loss)
     except KnowledgeUnreadable as exc:
         log.error("Reload refused, still serving the previous knowledge: cannot read %s", exc)
