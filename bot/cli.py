@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
+from bot import hangup
+from bot.completeness import KnowledgeSize
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.engine import Engine
 from bot.frequencies import LANGUAGES
 from bot.i18n import N_, gettext_for
-from bot.loader import KnowledgeError
+from bot.loader import KnowledgeError, KnowledgeUnreadable
 from bot.render import render_text, reply_to_dict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -62,39 +66,75 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
+        if stream is not None:  # None when the process was started with that stream closed
+            stream.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(knowledge_dir=args.knowledge, telegram=args.command in ("run", None))
-    except ConfigError as exc:
-        print(f"Configuration error: {exc}", file=sys.stderr)
+        bot = args.command == "run" or (args.command is None and _token_configured(args))
+        if not bot:
+            hangup.restore_default()  # only the bot reloads on SIGHUP; a console dies with its terminal
+        return _dispatch(args, bot)
+    except KnowledgeUnreadable as exc:
+        _error(f"Cannot read the knowledge folder: {exc}")
         return EXIT_USAGE
-    try:
-        if args.command == "check":
-            return _check(settings)
-        if args.command == "ask":
-            return _ask(settings, args.question, args.json, args.lang)
-        if args.command == "chat":
-            return _chat(settings, args.lang)
-        if args.command == "eval":
-            return _eval(settings, args.questions, args.min_accuracy, args.min_rejection, args.failures)
-        if args.command in ("report", "learn"):
-            from bot.curation import run_command
-
-            return run_command(args, settings)
-        if args.command == "run" or (args.command is None and settings.token):
-            return _run(settings)
-        print("No TELEGRAM_BOT_TOKEN configured: starting the local console chat instead.", file=sys.stderr)
-        return _chat(settings)
     except KnowledgeError as exc:
         _print_problems(exc)
         return EXIT_FAIL
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        _error(f"Configuration error: {exc}")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`ask --json | head -1`): stop quietly, as other Unix tools do.
+        _silence_stdout()
+        return EXIT_FAIL
+    except OSError as exc:  # the file system refused something: one line, no traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        _error(f"File system error{where}: {exc.strerror or exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(file=sys.stderr)
+        _error("")
         return EXIT_OK
+
+
+def _token_configured(args: argparse.Namespace) -> bool:
+    """Whether a token is configured, so that running with no command means the Telegram bot."""
+    return bool(load_settings(knowledge_dir=args.knowledge, telegram=False, question_log=False).token)
+
+
+def _dispatch(args: argparse.Namespace, bot: bool) -> int:
+    """Each command, with the settings it needs checked (and only those)."""
+    command = args.command
+    settings = load_settings(
+        knowledge_dir=args.knowledge, telegram=bot, question_log=bot or command in ("report", "learn")
+    )
+    if command == "check":
+        return _check(settings)
+    if command == "ask":
+        return _ask(settings, args.question, args.json, args.lang)
+    if command == "chat":
+        return _chat(settings, args.lang)
+    if command == "eval":
+        return _eval(settings, args.questions, args.min_accuracy, args.min_rejection, args.failures)
+    if command in ("report", "learn"):
+        from bot.curation import run_command
+
+        return run_command(args, settings)
+    if bot:
+        return _run(settings)
+    _error("No TELEGRAM_BOT_TOKEN configured: starting the local console chat instead.")
+    return _chat(settings)
+
+
+def _error(text: str) -> None:
+    """One line on stderr (nothing when stderr itself is closed or gone)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _print_problems(exc: KnowledgeError) -> None:
@@ -112,11 +152,10 @@ def _check(settings: Settings) -> int:
     if problems:
         _print_problems(KnowledgeError(problems))
         return EXIT_FAIL
-    quotes = sum(len(e.quotes) for e in kb.entries)
-    phrases = sum(1 + len(e.alternates) + sum(map(len, e.translations.values())) for e in kb.entries)
+    size = KnowledgeSize.of(kb)
     print(
-        f"Knowledge OK: {len(kb.entries)} entries, {phrases} phrasings, {quotes} quotes verified verbatim, "
-        f"{len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
+        f"Knowledge OK: {size.entries} entries, {size.phrasings} phrasings, {size.quotes} quotes verified "
+        f"verbatim, {len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
     )
     return EXIT_OK
 
@@ -125,12 +164,17 @@ def _ask(settings: Settings, words: list[str], as_json: bool, lang: str | None =
     if not words and not as_json:
         print("usage: python -m bot ask [--json] QUESTION  (or: ask --json < questions.txt)", file=sys.stderr)
         return EXIT_USAGE
+    if sys.stdout is None:
+        _error("Standard output is closed: there is nowhere to write the answers.")
+        return EXIT_FAIL
     engine = Engine.load(settings.knowledge_dir)
     if words:
         reply = engine.ask(" ".join(words), lang=lang)
         print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
         return EXIT_OK
     stdin = sys.stdin
+    if stdin is None:  # started with stdin closed: no questions
+        return EXIT_OK
     stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")  # type: ignore[union-attr]
     for line in stdin:
         reply = engine.ask(line.rstrip("\r\n"), lang=lang)
@@ -149,6 +193,9 @@ def _chat(settings: Settings, forced: str | None = None) -> int:
     sentences follow the last question's language."""
     from bot.render import article_date
 
+    if sys.stdin is None or sys.stdout is None:  # started with stdin or stdout closed: no conversation
+        _error("The console chat needs an open standard input and output.")
+        return EXIT_OK if sys.stdin is None else EXIT_FAIL
     engine = Engine.load(settings.knowledge_dir)
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     article = engine.kb.article

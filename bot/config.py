@@ -14,6 +14,8 @@ from dotenv import dotenv_values
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
+USER_ID_PATTERN = re.compile(r"-?[0-9]{1,20}")
+DEFAULT_RELOAD_MAX_LOSS = 0.10  # a reload losing more than this share of entries, phrasings or quotes is refused
 
 TOKEN_HELP = """\
 No valid Telegram bot token: TELEGRAM_BOT_TOKEN is {problem}.
@@ -46,6 +48,7 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)  # None: the SQLite file next to .env
     question_log_key: str | None = field(default=None, repr=False)
     retention_days: int = 90
+    reload_max_loss: float = DEFAULT_RELOAD_MAX_LOSS  # RELOAD_MAX_LOSS, a fraction from 0 to 1
 
     def require_token(self) -> str:
         """The token, or a ConfigError that explains how to get one."""
@@ -65,12 +68,18 @@ def read_environment(env_file: Path | None = None) -> dict[str, str]:
 
 
 def load_settings(
-    env: dict[str, str] | None = None, knowledge_dir: str | None = None, *, telegram: bool = True
+    env: dict[str, str] | None = None,
+    knowledge_dir: str | None = None,
+    *,
+    telegram: bool = True,
+    question_log: bool = True,
 ) -> Settings:
     """Settings from `env` (default: environment + .env); `knowledge_dir` overrides KNOWLEDGE_DIR.
 
-    With `telegram=False` (ask, chat, check, eval) a malformed Telegram-only setting is ignored:
-    a typo in WEBHOOK_PORT must not stop someone asking a question in the terminal.
+    A command checks only the settings it uses: with `telegram=False` (ask, chat, check, eval) a
+    malformed Telegram-only setting is ignored, with `question_log=False` a malformed question-log
+    one: a typo in ADMIN_USER_IDS or DATABASE_URL must not stop someone asking a question in the
+    terminal. Ignored settings keep their defaults.
     """
     env = read_environment() if env is None else env
 
@@ -80,7 +89,12 @@ def load_settings(
 
     folder = knowledge_dir or get("KNOWLEDGE_DIR")
     knowledge = Path(folder).expanduser() if folder else DEFAULT_KNOWLEDGE_DIR
-    log_settings = _question_log_settings(get)
+    try:
+        log_settings = _question_log_settings(get)
+    except ConfigError:
+        if question_log:
+            raise
+        log_settings = (True, None, None, Settings.retention_days)
     try:
         settings = _telegram_settings(get, knowledge)
     except ConfigError:
@@ -108,23 +122,23 @@ def _question_log_settings(get: Callable[[str], str | None]) -> tuple[bool, str 
 
 
 def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Settings:
-
-    port_text = get("WEBHOOK_PORT") or "8443"
+    """The settings only `run` needs; WEBHOOK_* are checked only when WEBHOOK_URL asks for a webhook."""
+    webhook_url = get("WEBHOOK_URL")
+    port_text = (get("WEBHOOK_PORT") if webhook_url else None) or "8443"
     if not port_text.isdecimal() or not 0 < int(port_text) < 65536:
-        raise ConfigError(f"WEBHOOK_PORT must be a port number, got {port_text!r}")
+        raise ConfigError(f"WEBHOOK_PORT must be a port number from 1 to 65535, got {port_text!r}")
     flood_text = get("FLOOD_LIMIT_PER_MINUTE") or "20"
     if not flood_text.isdecimal() or int(flood_text) < 1:
         raise ConfigError(f"FLOOD_LIMIT_PER_MINUTE must be a positive whole number, got {flood_text!r}")
     admins = set()
     for part in (get("ADMIN_USER_IDS") or "").replace(";", ",").split(","):
         if part.strip():
-            if not part.strip().lstrip("-").isdecimal():
+            if not USER_ID_PATTERN.fullmatch(part.strip()):
                 raise ConfigError(f"ADMIN_USER_IDS must be numeric Telegram user ids, got {part.strip()!r}")
             admins.add(int(part))
     level = (get("LOG_LEVEL") or "INFO").upper()
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {level!r}")
-    webhook_url = get("WEBHOOK_URL")
     secret = get("WEBHOOK_SECRET")
     if webhook_url and not (secret and re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret)):
         raise ConfigError(
@@ -141,4 +155,18 @@ def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Set
         webhook_secret=secret,
         admin_user_ids=frozenset(admins),
         flood_limit_per_minute=int(flood_text),
+        reload_max_loss=_fraction(get("RELOAD_MAX_LOSS"), "RELOAD_MAX_LOSS", DEFAULT_RELOAD_MAX_LOSS),
     )
+
+
+def _fraction(text: str | None, name: str, default: float) -> float:
+    """A share from 0 to 1, written 0.1 or 10%."""
+    if text is None:
+        return default
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise ConfigError(f"{name} must be a fraction from 0 to 1 (like 0.1) or a percentage (like 10%), got {text!r}")
+    return value

@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.analysis import detect_language, has_letters
+from bot.completeness import check_complete
+from bot.config import DEFAULT_RELOAD_MAX_LOSS
 from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
 from bot.model import SOURCE_LANGUAGE, Entry, KnowledgeBase, Note, Party
@@ -186,20 +188,27 @@ def _silent_party_pattern(kb: KnowledgeBase) -> tuple[re.Pattern[str], dict[str,
 
 
 class EngineHolder:
-    """The engine currently serving; swapped whole on reload so no reply mixes two versions."""
+    """The engine currently serving; swapped whole on reload so no reply mixes two versions.
 
-    def __init__(self, engine: Engine, folder: Path) -> None:
+    A reload that loses more than `max_loss` of the entries, phrasings or quotes is refused
+    (ReloadRefused) unless forced: a torn file can still be valid."""
+
+    def __init__(self, engine: Engine, folder: Path, max_loss: float = DEFAULT_RELOAD_MAX_LOSS) -> None:
         self._engine = engine
         self.folder = folder
+        self.max_loss = max_loss
         self._lock = threading.Lock()
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
-    def reload(self) -> Engine:
-        """Build a new engine from disk; on failure keep the old one and raise KnowledgeError."""
+    def reload(self, force: bool = False) -> Engine:
+        """Build a new engine from disk; on failure keep the old one and raise KnowledgeError, or
+        ReloadRefused when the new knowledge is much smaller (unless `force`)."""
         with self._lock:
             fresh = Engine.load(self.folder)
+            if not force:
+                check_complete(self._engine.kb, fresh.kb, self.max_loss)
             self._engine = fresh
             return fresh

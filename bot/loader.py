@@ -56,6 +56,24 @@ class KnowledgeError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class KnowledgeUnreadable(KnowledgeError):
+    """The folder or a file in it cannot be read at all (permissions, I/O): a fault of the file
+    system, not of the knowledge, so nothing is validated and the one problem says which path."""
+
+    @classmethod
+    def from_os_error(cls, folder: Path, exc: OSError) -> KnowledgeUnreadable:
+        path = Path(exc.filename) if exc.filename else folder
+        try:
+            shown = str(Path(folder.name) / path.relative_to(folder))
+        except ValueError:
+            shown = str(path)
+        return cls([Problem(shown, 0, exc.strerror or str(exc))])
+
+    def __str__(self) -> str:
+        problem = self.problems[0]
+        return f"{problem.file}: {problem.reason}"
+
+
 class _Reader:
     """Collects problems while reading typed fields out of line-aware YAML."""
 
@@ -79,11 +97,9 @@ class _Reader:
             self.problem(0, "file is missing")
             return None
         try:
-            return load_yaml(path)
+            return load_yaml(path)  # an OSError other than "missing" ends the load (KnowledgeUnreadable)
         except YamlSyntaxError as exc:
             self.problem(exc.line, exc.reason)
-        except OSError as exc:
-            self.problem(0, f"cannot read file: {exc.strerror}")
         return None
 
     def mapping(self, value: Any, line: int, what: str) -> LineDict | None:
@@ -291,12 +307,20 @@ class _ArticleIndex:
 
 
 def load_knowledge(folder: Path) -> KnowledgeBase:
-    """Load and validate the whole knowledge folder, or raise KnowledgeError listing every problem."""
+    """Load and validate the whole knowledge folder, or raise KnowledgeError listing every problem
+    (KnowledgeUnreadable when the folder or a file in it cannot be read at all)."""
     folder = Path(folder)
+    try:
+        return _load_knowledge(folder)
+    except OSError as exc:
+        raise KnowledgeUnreadable.from_os_error(folder, exc) from None
+
+
+def _load_knowledge(folder: Path) -> KnowledgeBase:
     reader = _Reader(folder)
-    if not folder.is_dir():
-        reason = "is a file, not a folder" if folder.exists() else "knowledge folder not found"
-        raise KnowledgeError([Problem(str(folder.name or folder), 0, reason)])
+    if not folder.is_dir():  # KNOWLEDGE_DIR or --knowledge points nowhere: a setting, not the knowledge
+        reason = "is a file, not a folder" if folder.exists() else "not found"
+        raise KnowledgeUnreadable([Problem(str(folder), 0, reason)])
     article = _load_article(reader)
     index = _ArticleIndex(article) if article else None
     speakers = _load_speakers(reader, index)
@@ -354,9 +378,6 @@ def _load_article(reader: _Reader) -> Article | None:
         return None
     except UnicodeDecodeError as exc:
         reader.problem(data.line_of("text_file"), f"article: '{text_file}' is not valid UTF-8 ({exc.reason})")
-        return None
-    except OSError as exc:
-        reader.problem(data.line_of("text_file"), f"article: cannot read '{text_file}': {exc.strerror}")
         return None
     lines = [line.strip() for line in text.splitlines()]
     skip = set()

@@ -60,15 +60,16 @@ def e2e_fake() -> Iterator[FakeTelegram]:
 
 @pytest.fixture
 def e2e_spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """Factory: ``e2e_spawn(env)`` starts `python -m bot run` with ``env`` (see ``bot_env``).
+    """Factory: ``e2e_spawn(env)`` starts `python -m bot run` with ``env`` (see ``bot_env``);
+    ``prefix`` goes before the command (``unprivileged()``).
 
     Each process gets its own scratch working directory and log; teardown kills whatever is still
     running and checks that no log gave the token away.
     """
     started: list[BotProcess] = []
 
-    def spawn(env: dict[str, str], name: str = "bot") -> BotProcess:
-        bot = BotProcess(tmp_path / f"{name}-{len(started)}", env, name)
+    def spawn(env: dict[str, str], name: str = "bot", prefix: list[str] | None = None) -> BotProcess:
+        bot = BotProcess(tmp_path / f"{name}-{len(started)}", env, name, prefix or [])
         started.append(bot.start())
         return bot
 

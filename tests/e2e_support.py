@@ -12,6 +12,7 @@ import contextlib
 import functools
 import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fake_telegram import CallbackAnswer, FakeTelegram, InlineAnswer, SentMessage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -114,20 +116,39 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, alive: C
         time.sleep(0.02)
 
 
-class BotProcess:
-    """`python -m bot run` in a subprocess, its stdout and stderr captured to one log file."""
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions hold: nothing for a normal user; for root,
+    setpriv without the capabilities that let root read any file (the test skips without it)."""
+    if os.geteuid() != 0:
+        return []
+    prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
+    probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr.decode().strip()}")
+    return prefix
 
-    def __init__(self, workdir: Path, env: dict[str, str], name: str = "bot") -> None:
+
+class BotProcess:
+    """`python -m bot run` in a subprocess, its stdout and stderr captured to one log file.
+
+    ``prefix`` goes before the command (``unprivileged()`` for tests of unreadable files)."""
+
+    def __init__(
+        self, workdir: Path, env: dict[str, str], name: str = "bot", prefix: Iterable[str] = ()
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.env = env
+        self.prefix = list(prefix)
         self.log_path = workdir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> BotProcess:
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run"],
+                [*self.prefix, sys.executable, "-m", "bot", "run"],
                 cwd=self.workdir,  # a scratch folder: no .env is picked up
                 env=self.env,
                 stdin=subprocess.DEVNULL,

@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -114,6 +114,28 @@ class _Fault:
     status: int = 0
     description: str = ""
     retry_after: int | None = None
+
+
+@dataclass
+class _FirstCallFault:
+    """Fail the first call of each method (or of each distinct method and parameters) once."""
+
+    status: int
+    description: str
+    methods: frozenset[str] | None  # lower-case names; None: every method
+    exclude: frozenset[str]
+    per_parameters: bool
+    seen: set[str] = field(default_factory=set)
+
+    def applies(self, method: str, params: JSON) -> bool:
+        name = method.lower()
+        if name in self.exclude or (self.methods is not None and name not in self.methods):
+            return False
+        key = name + (json.dumps(params, sort_keys=True, default=str) if self.per_parameters else "")
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -210,6 +232,8 @@ class FakeTelegram:
         self._commands: dict[str, list[JSON]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}  # (description|short_description, lang)
         self._faults: dict[str, deque[_Fault]] = {}
+        self._first_call_faults: list[_FirstCallFault] = []
+        self._first_call_failures: list[str] = []
         self._delays: dict[str, deque[float]] = {}
         self._handlers: dict[str, tuple[str, Callable[[JSON], Any]]] = {
             name[5:].lower(): (name[5:], getattr(self, name))
@@ -307,6 +331,8 @@ class FakeTelegram:
             with self._lock:
                 self._calls.append((name, params))
                 delay, fault = _pop(self._delays, name), _pop(self._faults, name)
+                if fault is None:
+                    fault = self._first_call_fault(name, params)
             if delay:
                 self._stopping.wait(delay)
             if fault is not None and fault.kind == "drop":
@@ -952,6 +978,44 @@ class FakeTelegram:
             faults = self._faults.setdefault(method.lower(), deque())
             faults.extend(_Fault("fail", status, description, retry_after) for _ in range(times))
 
+    def fail_first_calls(
+        self,
+        status: int = 500,
+        *,
+        methods: Iterable[str] | None = None,
+        exclude: Iterable[str] = (),
+        per_parameters: bool = False,
+        description: str | None = None,
+    ) -> None:
+        """Answer the first call of each method with ``status`` (once; later calls succeed).
+
+        ``methods`` limits it to those methods, ``exclude`` leaves some out; with
+        ``per_parameters`` every distinct (method, parameters) call fails once, so the three
+        setMyCommands of different scopes each get their error. ``first_call_failures`` lists
+        the calls that failed this way."""
+        rule = _FirstCallFault(
+            status,
+            description or rules.DEFAULT_DESCRIPTIONS.get(status, "Internal Server Error"),
+            None if methods is None else frozenset(m.lower() for m in methods),
+            frozenset(m.lower() for m in exclude),
+            per_parameters,
+        )
+        with self._lock:
+            self._first_call_faults.append(rule)
+
+    def _first_call_fault(self, method: str, params: JSON) -> _Fault | None:
+        """Called with the lock held."""
+        for rule in self._first_call_faults:
+            if rule.applies(method, params):
+                self._first_call_failures.append(method)
+                return _Fault("fail", rule.status, rule.description)
+        return None
+
+    @property
+    def first_call_failures(self) -> list[str]:
+        with self._lock:
+            return list(self._first_call_failures)
+
     def drop_next(self, method: str, times: int = 1) -> None:
         """Close the connection without answering the next call(s); they are not executed."""
         with self._lock:
@@ -971,6 +1035,7 @@ class FakeTelegram:
         with self._lock:
             self._faults.clear()
             self._delays.clear()
+            self._first_call_faults.clear()
 
 
 def _pop(queues: dict[str, deque[Any]], method: str) -> Any:

@@ -17,8 +17,10 @@ from e2e_support import (
     assert_answer_card,
     bot_env,
     entry_count,
+    unprivileged,
 )
 from fake_telegram import FakeTelegram
+from torn_files import torn_faq
 
 pytest_plugins = ["conftest_e2e"]
 
@@ -116,3 +118,87 @@ async def test_sighup_reloads_from_disk(e2e_fake: FakeTelegram, e2e_spawn: Spawn
     assert_answer_card(card)
     assert bot.running
     assert bot.stop() == 0
+
+
+# -- a torn file that still validates: refused unless forced ------------------------------------
+
+
+async def test_reload_refuses_a_torn_file_until_forced(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn, tmp_path: Path
+) -> None:
+    folder = copy_knowledge(tmp_path)
+    faq = folder / "faq.yaml"
+    original = faq.read_text(encoding="utf-8")
+    torn = torn_faq(original, folder)
+    bot = start_bot(e2e_fake, e2e_spawn, folder)
+    chat = Chat(e2e_fake, bot)
+    e2e_fake.user(ADMIN, "Admin")
+    reader = chat.new_user()
+    total = entry_count()
+
+    faq.write_text(torn, encoding="utf-8")  # valid YAML, valid knowledge: one entry of thirty
+    refusal = await chat.say(ADMIN, "/reload")
+    assert refusal.plain_text.startswith("Reload refused; still serving the previous knowledge.")
+    assert f"{total - 1} of {total} entries" in refusal.plain_text, refusal.plain_text
+    assert "phrasings" in refusal.plain_text and "quotes" in refusal.plain_text
+    assert "/reload force" in refusal.plain_text
+    assert ORIGINAL_ANSWER in (await chat.say(reader, QUESTION)).plain_text
+    topics = await chat.say(reader, "/topics")
+    assert f"I can answer {total} questions" in topics.plain_text, "the whole previous version serves"
+
+    # a reader cannot force it
+    assert (await chat.say(reader, "/reload force")).plain_text == REFUSED
+    # the administrator can, knowingly
+    forced = await chat.say(ADMIN, "/reload force")
+    assert forced.plain_text == "Reloaded (forced): 1 entries."
+    topics = await chat.say(reader, "/topics")
+    assert "I can answer 1 questions" in topics.plain_text
+
+    # the whole file back: a gain, reloaded without force
+    faq.write_text(original, encoding="utf-8")
+    assert (await chat.say(ADMIN, "/reload")).plain_text == f"Reloaded: {total} entries."
+    assert bot.stop() == 0
+    assert "Reload refused, still serving the previous knowledge: the new knowledge loses" in bot.log
+
+
+async def test_sighup_refuses_a_torn_file(e2e_fake: FakeTelegram, e2e_spawn: Spawn, tmp_path: Path) -> None:
+    folder = copy_knowledge(tmp_path)
+    faq = folder / "faq.yaml"
+    torn = torn_faq(faq.read_text(encoding="utf-8"), folder)
+    bot = start_bot(e2e_fake, e2e_spawn, folder)
+    chat = Chat(e2e_fake, bot)
+    reader = chat.new_user()
+    total = entry_count()
+    log_mark = len(bot.log)
+    faq.write_text(torn, encoding="utf-8")
+    bot.send_signal(signal.SIGHUP)
+    await bot.await_log(f"loses {total - 1} of {total} entries", start=log_mark)
+    assert "Reload refused" in bot.log[log_mark:]
+    assert ORIGINAL_ANSWER in (await chat.say(reader, QUESTION)).plain_text
+    assert f"I can answer {total} questions" in (await chat.say(reader, "/topics")).plain_text
+    assert bot.running
+    assert bot.stop() == 0
+
+
+async def test_reload_of_an_unreadable_folder_is_answered(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn, tmp_path: Path
+) -> None:
+    """The administrator hears why; readers keep the previous knowledge."""
+    prefix = unprivileged()
+    folder = copy_knowledge(tmp_path)
+    env = bot_env(e2e_fake, KNOWLEDGE_DIR=str(folder), ADMIN_USER_IDS=str(ADMIN), FLOOD_LIMIT_PER_MINUTE="1000")
+    bot = e2e_spawn(env, prefix=prefix).wait_polling(e2e_fake)
+    chat = Chat(e2e_fake, bot)
+    e2e_fake.user(ADMIN, "Admin")
+    reader = chat.new_user()
+    folder.chmod(0)
+    try:
+        reply = await chat.say(ADMIN, "/reload")
+        assert_answer_card(await chat.say(reader, QUESTION))
+    finally:
+        folder.chmod(0o755)
+    assert reply.plain_text.startswith("Reload failed: cannot read the knowledge folder (")
+    assert "Permission denied" in reply.plain_text
+    assert "still serving the previous knowledge" in reply.plain_text
+    assert bot.stop() == 0
+    assert "Traceback" not in bot.log

@@ -461,6 +461,23 @@ def test_fail_next(fake: FakeTelegram, api: Api) -> None:
     )
 
 
+def test_fail_first_calls(fake: FakeTelegram, api: Api) -> None:
+    fake.fail_first_calls(500, exclude={"sendMessage"})
+    assert description(api("getMe")) == "Internal Server Error"
+    assert api("getMe")["ok"] and api("getMe")["ok"]  # once per method
+    assert api("sendMessage", chat_id=USER, text="x")["ok"]  # excluded
+    fake.clear_faults()
+    fake.fail_first_calls(500, methods={"setMyCommands"}, per_parameters=True)
+    commands = '[{"command": "help", "description": "How to use me"}]'
+    private = '{"type": "all_private_chats"}'
+    assert api("setMyCommands", commands=commands)["ok"] is False
+    assert api("setMyCommands", commands=commands)["ok"]
+    assert api("setMyCommands", commands=commands, scope=private)["ok"] is False  # new parameters
+    assert api("setMyCommands", commands=commands, scope=private)["ok"]
+    assert fake.first_call_failures == ["getMe", "setMyCommands", "setMyCommands"]
+    assert fake.rejections == []
+
+
 def test_drop_and_delay(fake: FakeTelegram) -> None:
     url = f"{fake.base_url}/bot{TOKEN}/sendMessage"
     fake.drop_next("sendMessage")

@@ -13,14 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import (
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    LinkPreviewOptions,
-    Update,
-)
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
+from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -36,17 +31,16 @@ from telegram.ext import (
     filters,
 )
 
+from bot import hangup
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
-from bot.frequencies import LANGUAGES
-from bot.i18n import DEFAULT_LANGUAGE
-from bot.model import Article
 from bot.questionlog.writer import open_question_log
-from bot.tg import commands, feedback, handlers, language
+from bot.tg import commands, feedback, handlers, language, startup
 from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, Recorder
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
+from bot.tg.startup import ConfigurationRetryRequest
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +65,9 @@ def build_application(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .concurrent_updates(TwoLaneUpdateProcessor(CONCURRENT_MESSAGES, quick=CONCURRENT_QUICK_ANSWERS))
+        .request(ConfigurationRetryRequest())  # the default request, retrying configuration calls
         .post_init(on_startup)
+        .post_shutdown(startup.cancel_background)
     )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -81,7 +77,7 @@ def build_application(
         builder = builder.base_url(base).base_file_url(files)
     application = builder.build()
     application.bot_data.setup(
-        holder=EngineHolder(engine, settings.knowledge_dir),
+        holder=EngineHolder(engine, settings.knowledge_dir, settings.reload_max_loss),
         flood=FloodGuard(settings.flood_limit_per_minute),
         admins=settings.admin_user_ids,
         question_log=question_log,
@@ -117,10 +113,11 @@ def register_handlers(application: BotApplication) -> None:
 
 
 async def on_startup(application: BotApplication) -> None:
-    """Register the command menus and the SIGHUP reload (run_polling/run_webhook call this)."""
-    bot = application.bot
+    """The SIGHUP reload first, then the command menus (run_polling/run_webhook call this).
+
+    A SIGHUP that arrived earlier, while the bot was starting, was remembered (bot.hangup) and
+    is answered now with one reload."""
     holder = application.bot_data.holder
-    await register_profile(bot, holder.engine.kb.article)
 
     def reload_on_hangup() -> None:
         application.create_task(handlers.reload_engine(holder))
@@ -129,19 +126,12 @@ async def on_startup(application: BotApplication) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_on_hangup)
     except (NotImplementedError, RuntimeError, AttributeError):  # not on this platform or thread
         log.debug("SIGHUP reload not available here")
-    log.info("Bot @%s is up with %d entries", bot.username, len(holder.engine.entries))
-
-
-async def register_profile(bot: ExtBot[Any], article: Article) -> None:
-    """Command menus, description and short description: the default (English) and each other language."""
-    for lang in LANGUAGES:
-        code = None if lang == DEFAULT_LANGUAGE else lang  # no language_code: everyone else's default
-        await bot.set_my_commands(commands.menu(True, lang), language_code=code)
-        await bot.set_my_commands(commands.menu(True, lang), scope=BotCommandScopeAllPrivateChats(), language_code=code)
-        await bot.set_my_commands(commands.menu(False, lang), scope=BotCommandScopeAllGroupChats(), language_code=code)
-        description, short = commands.descriptions(article, lang)
-        await bot.set_my_description(description, language_code=code)
-        await bot.set_my_short_description(short, language_code=code)
+    else:
+        if hangup.take_pending():
+            log.info("SIGHUP received while starting: reloading the knowledge once")
+            reload_on_hangup()
+    await startup.register_menus_or_later(application)
+    log.info("Bot @%s is up with %d entries", application.bot.username, len(holder.engine.entries))
 
 
 def run_bot(settings: Settings, engine: Engine) -> int:
@@ -160,6 +150,17 @@ def run_bot(settings: Settings, engine: Engine) -> int:
             file=sys.stderr,
         )
         return 2
+    except BadRequest as exc:  # Telegram refused a start-up call outright: a setting is wrong
+        log.critical("Telegram refused the bot's start-up: %s. Check WEBHOOK_URL and the other settings.", exc)
+        return 2
+    except NetworkError as exc:  # still failing after every retry of start-up
+        log.critical(
+            "Telegram could not be reached while starting (%s: %s), even after retries; giving up. "
+            "Check the network and TELEGRAM_BASE_URL.",
+            type(exc).__name__,
+            exc,
+        )
+        return 1
     except Exception:  # anything else: logged through the redacting log records, never a raw traceback
         log.critical("The bot stopped on an unexpected error", exc_info=True)
         return 1

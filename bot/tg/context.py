@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -34,6 +35,7 @@ class BotData:
         self.admins: frozenset[int] = frozenset()
         self.question_log: Recorder | None = None  # None: nothing is logged
         self.languages = LanguageChoices()  # readers' /language choices (stored with the question log)
+        self.background: set[asyncio.Task[None]] = set()  # start-up work still retrying (menus)
 
     def setup(
         self,

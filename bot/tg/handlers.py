@@ -21,9 +21,10 @@ from telegram.error import RetryAfter, TelegramError
 from telegram.ext import ApplicationHandlerStop, ExtBot
 
 from bot.analysis import has_letters
+from bot.completeness import ReloadRefused
 from bot.engine import SUGGEST_THRESHOLD, Engine, EngineHolder
 from bot.i18n import N_, N_plural, Texts, gettext_for
-from bot.loader import KnowledgeError
+from bot.loader import KnowledgeError, KnowledgeUnreadable
 from bot.model import SOURCE_LANGUAGE
 from bot.render import article_date, esc, render_html, source_line
 from bot.replies import Outcome, Reply
@@ -32,6 +33,8 @@ from bot.tg.context import BotContext
 from bot.tg.flood import Verdict
 
 log = logging.getLogger(__name__)
+
+RELOAD_FORCE_ARGUMENT = "force"  # /reload force: the word an admin types, never translated
 
 INLINE_MAX_RESULTS = 10
 INLINE_PAGE = 10
@@ -57,6 +60,15 @@ SOURCE_TRANSLATIONS = N_("Quotes stay in the article’s English; beneath each, 
 RELOAD_ADMINS_ONLY = N_("Sorry, only the bot’s administrators can reload its knowledge.")
 RELOAD_FAILED = N_("Reload failed; still serving the previous knowledge.")
 RELOADED = N_plural("Reloaded: {count} entry.", "Reloaded: {count} entries.")
+RELOADED_FORCED = N_plural("Reloaded (forced): {count} entry.", "Reloaded (forced): {count} entries.")
+RELOAD_REFUSED_SMALLER = N_(
+    "Reload refused; still serving the previous knowledge. The new files lose {losses}: more than "
+    "the {limit} allowed (RELOAD_MAX_LOSS). A file may be half-written; check it, or send "
+    "/reload force if the loss is intended."
+)
+RELOAD_UNREADABLE = N_("Reload failed: cannot read the knowledge folder ({problem}); still serving the previous knowledge.")
+RELOAD_LOSS = N_("{lost} of {before} {what} ({share})")  # one item of {losses} above
+RELOAD_LOSS_WHAT = {"entries": N_("entries"), "phrasings": N_("phrasings"), "quotes": N_("quotes")}
 INLINE_NOT_COVERED = N_("The article doesn’t cover that. It is about {summary}.")
 INLINE_NOT_COVERED_TITLE = N_("The article doesn’t cover this")
 INLINE_NOT_COVERED_HINT = N_("Try other words, or ask the bot in a private chat")
@@ -236,21 +248,41 @@ async def reload_knowledge(update: Update, context: BotContext) -> None:
     if user is None or user.id not in context.bot_data.admins:
         await send(message, texts.h_(RELOAD_ADMINS_ONLY))
         return
-    _, detail = await reload_engine(context.bot_data.holder, texts)
+    force = [a.casefold() for a in context.args or []] == [RELOAD_FORCE_ARGUMENT]
+    _, detail = await reload_engine(context.bot_data.holder, texts, force=force)
     await send(message, html.escape(detail[:3500]))
 
 
-async def reload_engine(holder: EngineHolder, texts: Texts | None = None) -> tuple[bool, str]:
-    """Reload from disk off the event loop; report what happened in one sentence or list."""
+async def reload_engine(holder: EngineHolder, texts: Texts | None = None, force: bool = False) -> tuple[bool, str]:
+    """Reload from disk off the event loop; report what happened in one sentence or list.
+
+    Every way in (/reload, SIGHUP) comes here: a broken, unreadable or much smaller knowledge
+    base is refused, and the previous one keeps serving."""
     texts = texts or gettext_for(None)
     try:
-        engine = await asyncio.to_thread(holder.reload)
+        engine = await asyncio.to_thread(holder.reload, force)
+    except ReloadRefused as exc:
+        log.error("Reload refused, still serving the previous knowledge: %s", exc)
+        losses = ", ".join(
+            texts._(
+                RELOAD_LOSS,
+                lost=loss.before - loss.after,
+                before=loss.before,
+                what=texts._(RELOAD_LOSS_WHAT[loss.what]),
+                share=f"{loss.share:.0%}",
+            )
+            for loss in exc.losses
+        )
+        return False, texts._(RELOAD_REFUSED_SMALLER, losses=losses, limit=f"{exc.max_loss:.0%}")
+    except KnowledgeUnreadable as exc:
+        log.error("Reload refused, still serving the previous knowledge: cannot read %s", exc)
+        return False, texts._(RELOAD_UNREADABLE, problem=exc)
     except KnowledgeError as exc:
         log.error("Reload refused, still serving the previous knowledge:\n%s", exc)
         problems = "\n".join(f"• {p}" for p in exc.problems[:20])  # file, line, reason: for the curator
         return False, f"{texts._(RELOAD_FAILED)}\n{problems}"
-    log.info("Knowledge reloaded: %d entries", len(engine.entries))
-    return True, texts.n_(RELOADED, len(engine.entries))
+    log.info("Knowledge reloaded%s: %d entries", " (forced)" if force else "", len(engine.entries))
+    return True, texts.n_(RELOADED_FORCED if force else RELOADED, len(engine.entries))
 
 
 # -- messages ---------------------------------------------------------------------------------
