@@ -125,6 +125,12 @@ def _dispatch(args: argparse.Namespace, bot: bool) -> int:
     return _chat(settings)
 
 
+def _no_console() -> int:
+    """Started with stdin or stdout closed: no conversation is possible (an operator's error)."""
+    _error("The console chat needs an open standard input and output.")
+    return EXIT_OK if sys.stdin is None else EXIT_FAIL
+
+
 def _error(text: str) -> None:
     """One line on stderr (nothing when stderr itself is closed or gone)."""
     with contextlib.suppress(OSError, ValueError):
@@ -193,9 +199,8 @@ def _chat(settings: Settings, forced: str | None = None) -> int:
     sentences follow the last question's language."""
     from bot.render import article_date
 
-    if sys.stdin is None or sys.stdout is None:  # started with stdin or stdout closed: no conversation
-        _error("The console chat needs an open standard input and output.")
-        return EXIT_OK if sys.stdin is None else EXIT_FAIL
+    if sys.stdin is None or sys.stdout is None:
+        return _no_console()
     engine = Engine.load(settings.knowledge_dir)
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")  # type: ignore[union-attr]
     article = engine.kb.article

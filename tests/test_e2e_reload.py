@@ -150,9 +150,9 @@ async def test_reload_refuses_a_torn_file_until_forced(
     assert (await chat.say(reader, "/reload force")).plain_text == REFUSED
     # the administrator can, knowingly
     forced = await chat.say(ADMIN, "/reload force")
-    assert forced.plain_text == "Reloaded (forced): 1 entries."
+    assert forced.plain_text == "Reloaded (forced): 1 entry."
     topics = await chat.say(reader, "/topics")
-    assert "I can answer 1 questions" in topics.plain_text
+    assert "I can answer 1 question about" in topics.plain_text
 
     # the whole file back: a gain, reloaded without force
     faq.write_text(original, encoding="utf-8")

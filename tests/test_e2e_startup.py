@@ -33,8 +33,10 @@ pytest_plugins = ["conftest_e2e"]
 
 QUESTION = "Where were the talks held?"
 MENU_SCOPES = {"default", "all_private_chats", "all_group_chats"}
-# Every call the bot makes before it serves, each of them failed once (setMyCommands per scope).
-START_UP_CALLS = {"getMe", "deleteWebhook", "setMyCommands"}
+# Every call the bot makes before it serves, each of them failed once (the menus per scope and
+# language, the descriptions per language).
+START_UP_CALLS = {"getMe", "deleteWebhook", "setMyCommands", "setMyDescription", "setMyShortDescription"}
+PROFILE_CALLS = {"setMyCommands": 9, "setMyDescription": 3, "setMyShortDescription": 3}  # 3 languages
 
 
 def wait_serving(fake: FakeTelegram, bot: BotProcess, timeout: float = START_TIMEOUT * 2) -> float:
@@ -61,7 +63,7 @@ async def test_start_up_survives_one_500_on_every_start_up_call(
     print(f"\nstart-up with one 500 on each of its calls: serving after {time.monotonic() - launched:.1f} s")
 
     failed = collections.Counter(e2e_fake.first_call_failures)
-    assert failed == {"getMe": 1, "deleteWebhook": 1, "setMyCommands": 3, "getUpdates": 1}
+    assert failed == {"getMe": 1, "deleteWebhook": 1, "getUpdates": 1, **PROFILE_CALLS}
     assert set(e2e_fake.commands) >= MENU_SCOPES, "every menu was registered on the retry"
     log = bot.log
     for method, count in failed.items():
@@ -75,7 +77,7 @@ async def test_start_up_survives_one_500_on_every_start_up_call(
 async def test_webhook_start_up_survives_one_500_on_every_start_up_call(
     e2e_fake: FakeTelegram, e2e_spawn: Spawn
 ) -> None:
-    e2e_fake.fail_first_calls(500, methods={"getMe", "setWebhook", "setMyCommands"}, per_parameters=True)
+    e2e_fake.fail_first_calls(500, methods={"getMe", "setWebhook", *PROFILE_CALLS}, per_parameters=True)
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     env = bot_env(e2e_fake, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port))
@@ -83,7 +85,7 @@ async def test_webhook_start_up_survives_one_500_on_every_start_up_call(
     wait_until(lambda: " is up with " in bot.log and port_open(port), START_TIMEOUT * 2, "the webhook", bot.check_alive)
     wait_until(lambda: len(e2e_fake.calls_of("setWebhook")) >= 2, START_TIMEOUT, "setWebhook", bot.check_alive)
     failed = collections.Counter(e2e_fake.first_call_failures)
-    assert failed == {"getMe": 1, "setWebhook": 1, "setMyCommands": 3}
+    assert failed == {"getMe": 1, "setWebhook": 1, **PROFILE_CALLS}
     assert set(e2e_fake.commands) >= MENU_SCOPES
     user = 30_001
     body = json.dumps(update_for(e2e_fake, 1, user, QUESTION))

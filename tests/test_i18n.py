@@ -205,7 +205,7 @@ def test_a_translated_answer_quotes_english_and_labels_the_translation(
     assert quote in markup
     after = markup[markup.index(quote) + len(quote) :]
     attribution, translation_line = after.split("\n")[1:3]
-    assert attribution.startswith("— <i>") and first.speaker.name in attribution
+    assert attribution.startswith("— <i>") and first.speaker.tr("name", lang) in attribution
     assert translation_line == f"<i>{label}</i> {texts['translation']}"
     assert f"“{texts['translation']}" not in markup and texts["translation"] not in markup.split("</blockquote>")[0]
     assert markup.count(label) == 1  # the untranslated quotes are shown in English only
@@ -312,7 +312,9 @@ def test_ask_lang_forces_the_reply_language(capsys: pytest.CaptureFixture[str]) 
     assert cli.main(["ask", "--json", "--lang", "uk", "When was Crimea annexed?"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["lang"] == "uk" and "Джерело:" in data["text"]
-    assert all(q["translation"] is None for q in data["quotes"])  # no translation yet: English only
+    assert data["quotes"] and all(q["translation"] for q in data["quotes"])  # the curator's, beside the English
+    assert cli.main(["ask", "--json", "When was Crimea annexed?"]) == 0
+    assert all(q["translation"] is None for q in json.loads(capsys.readouterr().out)["quotes"])  # English: none
     assert cli.main(["ask", "--json", "Что сказал Песков о прорыве?"]) == 0
     assert json.loads(capsys.readouterr().out)["lang"] == "ru"
 

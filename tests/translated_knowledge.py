@@ -1,7 +1,7 @@
 """A knowledge base with a few Russian and Ukrainian curator texts added, for the reply-language tests.
 
-The real knowledge may not carry translations yet; these tests need some, so they add them to an
-in-memory copy the way the loader will (each value's `local`), leaving some quotes untranslated.
+The tests need known curator texts and a quote left untranslated, whatever the real knowledge
+carries, so they set them on an in-memory copy the way the loader does (each value's `local`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,13 @@ TEXTS = {"ru": RU, "uk": UK}
 
 
 def _translated_quote(quote: Quote) -> Quote:
-    local = {lang: {"translation": texts["translation"]} for lang, texts in TEXTS.items()}
+    local = {lang: {**quote.local.get(lang, {}), "translation": texts["translation"]} for lang, texts in TEXTS.items()}
+    return dataclasses.replace(quote, local=local)
+
+
+def _untranslated_quote(quote: Quote) -> Quote:
+    """The quote with its role and channel in each language but no translation of its words."""
+    local = {lang: {k: v for k, v in texts.items() if k != "translation"} for lang, texts in quote.local.items()}
     return dataclasses.replace(quote, local=local)
 
 
@@ -36,10 +42,10 @@ def translated_kb(kb: KnowledgeBase, answer_extra: str = "") -> KnowledgeBase:
     for entry in kb.entries:
         if entry.id == ENTRY:
             local = {
-                lang: {"question": texts["question"], "answer": texts["answer"] + answer_extra}
+                lang: {**entry.local.get(lang, {}), "question": texts["question"], "answer": texts["answer"] + answer_extra}
                 for lang, texts in TEXTS.items()
             }
-            quotes = (_translated_quote(entry.quotes[0]), *entry.quotes[1:])
+            quotes = (_translated_quote(entry.quotes[0]), *map(_untranslated_quote, entry.quotes[1:]))
             entry = dataclasses.replace(entry, local=local, quotes=quotes)
         entries.append(entry)
     return dataclasses.replace(kb, entries=tuple(entries), languages=("en", "ru", "uk"))
