@@ -67,8 +67,8 @@ def e2e_spawn(tmp_path: Path) -> Iterator[Spawn]:
     """
     started: list[BotProcess] = []
 
-    def spawn(env: dict[str, str], name: str = "bot") -> BotProcess:
-        bot = BotProcess(tmp_path / f"{name}-{len(started)}", env, name)
+    def spawn(env: dict[str, str], name: str = "bot", open_files: int | None = None) -> BotProcess:
+        bot = BotProcess(tmp_path / f"{name}-{len(started)}", env, name, open_files)
         started.append(bot.start())
         return bot
 

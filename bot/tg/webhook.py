@@ -183,9 +183,9 @@ class GuardedWebhookServer:
             events=self.events,
             idle_connection_timeout=limits.timeout,
             body_timeout=limits.timeout,
-            max_body_size=limits.max_body_bytes,
+            max_body_size=2 * limits.max_body_bytes,  # tornado's own cut (400); the handler answers 413 first
             max_header_size=MAX_HEADER_BYTES,
-            max_buffer_size=limits.max_body_bytes + MAX_HEADER_BYTES,
+            max_buffer_size=2 * limits.max_body_bytes + MAX_HEADER_BYTES,
         )
         self.is_running = False
 
@@ -229,6 +229,12 @@ class _RefusingHandler(tornado.web.RequestHandler):
         self.set_status(status, reason)
         self.set_header("Connection", "close")  # whatever of the body is still coming is not read
         self.finish()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """tornado's own refusals (405, and errors before the body is in) close the connection too;
+        saying so keeps a client from sending its next request on a connection about to close."""
+        self.set_header("Connection", "close")
+        super().write_error(status_code, **kwargs)
 
     def log_exception(self, *args: Any) -> None:
         log.debug("Webhook handler error", exc_info=args if args and args[0] else None)
