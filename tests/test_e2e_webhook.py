@@ -217,12 +217,10 @@ async def test_idle_connections_do_not_lock_telegram_out(e2e_fake: FakeTelegram,
     idle: list[socket.socket] = []
     try:
         for i in range(1100):
-            sock = socket.socket()
-            sock.setblocking(False)
-            sock.connect_ex(("127.0.0.1", port))
-            idle.append(sock)
-            if i % 3 == 0:  # some start a request and never finish its headers
-                with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # one after the other, each connected before the next
+                sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                idle.append(sock)
+                if i % 3 == 0:  # some start a request and never finish its headers
                     sock.send(b"POST /hook HTTP/1.1\r\nHost: x\r\n")
         # the server is at its limit: it has started closing idle connections to make room
         await bot.await_log("closed the longest-idle one", timeout=START_TIMEOUT)
