@@ -117,13 +117,17 @@ def start_webhook_bot(
     )
     bot = spawn(env, open_files=open_files)
     wait_until(lambda: port_open(port), START_TIMEOUT, "the webhook server", bot.check_alive)
-    wait_until(lambda: "Webhook server on" in bot.log, START_TIMEOUT, "the webhook limits line", bot.check_alive)
+    wait_until(
+        lambda: "Webhook server on" in bot.log, START_TIMEOUT, "the webhook limits line", bot.check_alive
+    )
     return bot, port
 
 
-def head(length: int | None, secret: str | None = None, chunked: bool = False) -> bytes:
+def head(
+    length: int | str | None, secret: str | None = None, chunked: bool = False, path: str = "/hook"
+) -> bytes:
     """The request line and headers of a POST to the webhook."""
-    lines = ["POST /hook HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
     if secret is not None:
         lines.append(f"{SECRET_HEADER}: {secret}")
     if length is not None:
@@ -172,11 +176,14 @@ def send_until_refused(sock: socket.socket, total: int) -> int:
 async def test_refused_before_the_body_is_read(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
     bot, port = start_webhook_bot(e2e_fake, e2e_spawn)
     cases = [(None, 403), ("wrong", 403), (SECRET[:-1] + "x", 403), (SECRET, 413)]
-    for secret, status in cases:
+    requests = [head(LARGE, secret) for secret, _ in cases]
+    requests += [head(LARGE, SECRET, path="/elsewhere"), head("95e6", SECRET)]
+    statuses = [status for _, status in cases] + [404, 400]
+    for request, status in zip(requests, statuses, strict=True):
         # only the headers go out, announcing 95 MB: the answer comes without a byte of body sent
         with socket.create_connection(("127.0.0.1", port)) as sock:
-            sock.sendall(head(LARGE, secret))
-            assert read_status(sock) == status, secret
+            sock.sendall(request)
+            assert read_status(sock) == status, request
             assert closed_by_server(sock), "the connection stays open for a body nobody will read"
 
     # a chunked body (no Content-Length) with the right secret: counted as it streams in
@@ -237,7 +244,9 @@ async def test_idle_connections_do_not_lock_telegram_out(e2e_fake: FakeTelegram,
         for sock in idle:
             sock.close()
     new_lines = bot.log.splitlines()[log_before:]
-    print(f"\nbot's open files under attack: {bot_fds} of 1024; log lines during the attack: {len(new_lines)}")
+    print(
+        f"\nbot's open files under attack: {bot_fds} of 1024; log lines during the attack: {len(new_lines)}"
+    )
     assert bot_fds < 1024
     assert len(new_lines) < 100, "\n".join(new_lines[:20])
     assert "Too many open files" not in bot.log
@@ -246,9 +255,11 @@ async def test_idle_connections_do_not_lock_telegram_out(e2e_fake: FakeTelegram,
 
 async def test_idle_and_slow_connections_time_out(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
     bot, port = start_webhook_bot(e2e_fake, e2e_spawn, WEBHOOK_TIMEOUT_SECONDS="1")
-    with socket.create_connection(("127.0.0.1", port)) as silent, socket.create_connection(
-        ("127.0.0.1", port)
-    ) as slow_headers, socket.create_connection(("127.0.0.1", port)) as slow_body:
+    with (
+        socket.create_connection(("127.0.0.1", port)) as silent,
+        socket.create_connection(("127.0.0.1", port)) as slow_headers,
+        socket.create_connection(("127.0.0.1", port)) as slow_body,
+    ):
         slow_headers.sendall(b"POST /hook HTTP/1.1\r\nHost: x\r\n")
         slow_body.sendall(head(1000, SECRET) + b'{"update_id": ')
         for sock in (silent, slow_headers, slow_body):

@@ -33,7 +33,9 @@ def test_a_repeated_event_is_logged_once_per_interval(caplog: pytest.LogCaptureF
     gate = OncePerInterval(60, clock)
     logger = logging.getLogger("test.once")
     with caplog.at_level(logging.WARNING, "test.once"):
-        logged = [gate.log(logger, logging.WARNING, "emfile", "accept failed: %s", "EMFILE") for _ in range(10_000)]
+        logged = [
+            gate.log(logger, logging.WARNING, "emfile", "accept failed: %s", "EMFILE") for _ in range(10_000)
+        ]
         clock.now = 61
         gate.log(logger, logging.WARNING, "emfile", "accept failed: %s", "EMFILE")
         gate.log(logger, logging.WARNING, "other", "another event")

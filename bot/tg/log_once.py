@@ -51,7 +51,8 @@ class RepeatFilter(logging.Filter):
     """A logging filter for other libraries' loggers: one record per call site per interval.
 
     Records are keyed by where they were logged from (file and line), not by their text: the
-    text carries the client's address, which differs on every connection."""
+    text carries the client's address, which differs on every connection. The exception type is
+    part of the key, so that asyncio's one call site for every error does not fold unrelated bugs."""
 
     def __init__(
         self, interval: float = DEFAULT_INTERVAL, clock: Callable[[], float] = time.monotonic
@@ -60,7 +61,8 @@ class RepeatFilter(logging.Filter):
         self._gate = OncePerInterval(interval, clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        logged, held_back = self._gate.admit((record.name, record.pathname, record.lineno))
+        error = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else None
+        logged, held_back = self._gate.admit((record.name, record.pathname, record.lineno, error))
         if logged and held_back:
             record.msg, record.args = HELD_BACK, (record.getMessage(), held_back, self._gate.interval)
         return logged

@@ -66,6 +66,7 @@ NOISY_LIBRARY_LOGGERS = ["tornado.general", "tornado.application", "tornado.acce
 REFUSED_SECRET = "Missing or wrong secret token"
 REFUSED_TOO_LARGE = "Body larger than the webhook's limit"
 REFUSED_LENGTH = "Content-Length required"
+REFUSED_BAD_LENGTH = "Content-Length is not a number"
 REFUSED_TYPE = "Content-Type must be application/json"
 REFUSED_NOT_AN_UPDATE = "Body is not a Telegram update"
 REFUSED_PATH = "Not the webhook path"
@@ -269,7 +270,9 @@ class UpdateHandler(_RefusingHandler):
         chunked = "chunked" in headers.get("Transfer-Encoding", "").lower()
         if length is None and not chunked:
             return self.refuse(HTTPStatus.LENGTH_REQUIRED, REFUSED_LENGTH)
-        if length is not None and (not length.strip().isdecimal() or int(length) > self.max_body_bytes):
+        if length is not None and not length.strip().isdecimal():
+            return self.refuse(HTTPStatus.BAD_REQUEST, REFUSED_BAD_LENGTH)
+        if length is not None and int(length) > self.max_body_bytes:
             return self._too_large()
         if headers.get("Content-Type", "").split(";")[0].strip().lower() != "application/json":
             return self.refuse(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, REFUSED_TYPE)
