@@ -6,7 +6,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import resource
 import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +19,7 @@ import tornado.web
 
 from bot.config import ConfigError, load_settings
 from bot.tg.log_once import OncePerInterval, RepeatFilter
+from bot.tg.resources import FALLBACK_OPEN_FILES
 from bot.tg.webhook import ACCEPT_RETRY_DELAY, LOG_ACCEPT_FAILED, LimitedHTTPServer
 
 TOKEN = "123456789:AAH-test-token-for-the-fake-server-0123"
@@ -182,3 +187,21 @@ def test_webhook_limits_defaults_and_settings() -> None:
         3,
         50,
     )
+
+
+def test_the_open_files_soft_limit_is_raised_to_the_hard_limit() -> None:
+    """In a child process started at a soft limit of 256 (the hard limit unchanged)."""
+    script = (
+        "import resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+        "from bot.tg.resources import raise_open_files_limit\n"
+        "print(raise_open_files_limit(), *resource.getrlimit(resource.RLIMIT_NOFILE), hard)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    now, soft, hard, original_hard = (int(x) for x in out)
+    assert hard == original_hard
+    assert soft == now == (hard if hard != resource.RLIM_INFINITY else FALLBACK_OPEN_FILES)

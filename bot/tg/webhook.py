@@ -30,6 +30,7 @@ import errno
 import hmac
 import json
 import logging
+import re
 import socket
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -176,7 +177,10 @@ class GuardedWebhookServer:
             "events": self.events,
         }
         app = _QuietApplication(
-            [(rf"{path}/?", UpdateHandler, shared), (r".*", WrongPathHandler, {"events": self.events})]
+            [
+                (rf"{re.escape(path.rstrip('/'))}/?", UpdateHandler, shared),
+                (r".*", WrongPathHandler, {"events": self.events}),
+            ]
         )
         self._http = LimitedHTTPServer(
             app,
