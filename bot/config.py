@@ -42,6 +42,9 @@ class Settings:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
+    webhook_max_body_bytes: int = 1024 * 1024  # WEBHOOK_MAX_BODY_BYTES: larger bodies get 413 unread
+    webhook_timeout: float = 10.0  # WEBHOOK_TIMEOUT_SECONDS: for a request's headers, and for its body
+    webhook_connection_limit: int = 1000  # WEBHOOK_MAX_OPEN_CONNECTIONS (at most half the open-files limit)
     admin_user_ids: frozenset[int] = frozenset()
     flood_limit_per_minute: int = 20
     question_log: bool = True  # QUESTION_LOG=off turns the question log off
@@ -144,6 +147,7 @@ def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Set
         raise ConfigError(
             "WEBHOOK_URL is set, so WEBHOOK_SECRET is required: 1-256 characters of A-Z, a-z, 0-9, _ and -"
         )
+    body_bytes, timeout, connections = _webhook_limits(get if webhook_url else lambda _name: None)
     return Settings(
         token=get("TELEGRAM_BOT_TOKEN"),
         base_url=get("TELEGRAM_BASE_URL"),
@@ -156,6 +160,9 @@ def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Set
         admin_user_ids=frozenset(admins),
         flood_limit_per_minute=int(flood_text),
         reload_max_loss=_fraction(get("RELOAD_MAX_LOSS"), "RELOAD_MAX_LOSS", DEFAULT_RELOAD_MAX_LOSS),
+        webhook_max_body_bytes=body_bytes,
+        webhook_timeout=timeout,
+        webhook_connection_limit=connections,
     )
 
 
@@ -170,3 +177,18 @@ def _fraction(text: str | None, name: str, default: float) -> float:
     if not 0.0 <= value <= 1.0:  # also refuses nan
         raise ConfigError(f"{name} must be a fraction from 0 to 1 (like 0.1) or a percentage (like 10%), got {text!r}")
     return value
+
+
+def _webhook_limits(get: Callable[[str], str | None]) -> tuple[int, int, int]:
+    """WEBHOOK_MAX_BODY_BYTES, WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_OPEN_CONNECTIONS: what one client may cost."""
+    values = []
+    for name, default in (
+        ("WEBHOOK_MAX_BODY_BYTES", "1048576"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "10"),
+        ("WEBHOOK_MAX_OPEN_CONNECTIONS", "1000"),
+    ):
+        text = get(name) or default
+        if not text.isdecimal() or int(text) < 1:
+            raise ConfigError(f"{name} must be a positive whole number, got {text!r}")
+        values.append(int(text))
+    return values[0], values[1], values[2]

@@ -68,8 +68,10 @@ def e2e_spawn(tmp_path: Path) -> Iterator[Spawn]:
     """
     started: list[BotProcess] = []
 
-    def spawn(env: dict[str, str], name: str = "bot", prefix: list[str] | None = None) -> BotProcess:
-        bot = BotProcess(tmp_path / f"{name}-{len(started)}", env, name, prefix or [])
+    def spawn(
+        env: dict[str, str], name: str = "bot", prefix: list[str] | None = None, open_files: int | None = None
+    ) -> BotProcess:
+        bot = BotProcess(tmp_path / f"{name}-{len(started)}", env, name, prefix or [], open_files)
         started.append(bot.start())
         return bot
 

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import itertools
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -60,6 +61,9 @@ _BOT_VARIABLES = {
     "WEBHOOK_SECRET",
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
+    "WEBHOOK_MAX_BODY_BYTES",
+    "WEBHOOK_TIMEOUT_SECONDS",
+    "WEBHOOK_MAX_OPEN_CONNECTIONS",
     "PYTHONSTARTUP",
     "DATABASE_URL",
     "QUESTION_LOG",
@@ -130,18 +134,26 @@ def unprivileged() -> list[str]:
     return prefix
 
 
+
 class BotProcess:
     """`python -m bot run` in a subprocess, its stdout and stderr captured to one log file.
 
-    ``prefix`` goes before the command (``unprivileged()`` for tests of unreadable files)."""
+    ``prefix`` goes before the command (``unprivileged()`` for tests of unreadable files);
+    ``open_files`` sets its soft and hard RLIMIT_NOFILE."""
 
     def __init__(
-        self, workdir: Path, env: dict[str, str], name: str = "bot", prefix: Iterable[str] = ()
+        self,
+        workdir: Path,
+        env: dict[str, str],
+        name: str = "bot",
+        prefix: Iterable[str] = (),
+        open_files: int | None = None,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.env = env
         self.prefix = list(prefix)
+        self.open_files = open_files  # soft and hard RLIMIT_NOFILE of the process, if set
         self.log_path = workdir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -155,8 +167,21 @@ class BotProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C of pytest is not a signal to the bot
+                preexec_fn=None if self.open_files is None else self._limit_open_files,
             )
         return self
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
+
+    @property
+    def rss_bytes(self) -> int:
+        """The process's resident memory now (Linux)."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS line")
 
     @property
     def pid(self) -> int:

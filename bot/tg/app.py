@@ -40,7 +40,9 @@ from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, R
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
+from bot.tg.resources import raise_open_files_limit
 from bot.tg.startup import ConfigurationRetryRequest
+from bot.tg.webhook import install_webhook_updater, limits_from
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,7 @@ async def on_startup(application: BotApplication) -> None:
 def run_bot(settings: Settings, engine: Engine) -> int:
     """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
     configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
+    raise_open_files_limit()
     recorder = open_recorder(settings)
     application = build_application(settings, engine, recorder)
     try:
@@ -191,6 +194,7 @@ def _serve(application: BotApplication, settings: Settings) -> None:
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if settings.webhook_url:
         log.info("Starting webhook on %s:%d", settings.webhook_listen, settings.webhook_port)
+        install_webhook_updater(application, limits_from(settings))
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
