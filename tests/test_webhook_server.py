@@ -159,13 +159,17 @@ async def test_at_the_limit_the_longest_idle_connection_makes_room() -> None:
         await server.close_all_connections()
 
 
+WEBHOOK_MODE = {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "s3cret"}
+
+
 @pytest.mark.parametrize(
     "name", ["WEBHOOK_MAX_BODY_BYTES", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_MAX_OPEN_CONNECTIONS"]
 )
 @pytest.mark.parametrize("value", ["0", "-1", "1.5", "lots"])
 def test_webhook_limits_must_be_positive_whole_numbers(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
-        load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})
+        load_settings({**WEBHOOK_MODE, name: value})
+    load_settings({"TELEGRAM_BOT_TOKEN": TOKEN, name: value})  # long polling: webhook limits are not read
 
 
 def test_webhook_limits_defaults_and_settings() -> None:
@@ -176,7 +180,7 @@ def test_webhook_limits_defaults_and_settings() -> None:
         1000,
     )
     env = {
-        "TELEGRAM_BOT_TOKEN": TOKEN,
+        **WEBHOOK_MODE,
         "WEBHOOK_MAX_BODY_BYTES": "65536",
         "WEBHOOK_TIMEOUT_SECONDS": "3",
         "WEBHOOK_MAX_OPEN_CONNECTIONS": "50",
