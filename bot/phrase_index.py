@@ -143,39 +143,69 @@ class PhraseIndex:
         remaining = [0.0] * (len(order) + 1)
         for step in range(len(order) - 1, -1, -1):
             remaining[step] = remaining[step + 1] + query[order[step]][1]
-        best: dict[int, float] = {}
+        best: dict[int, float] = {}  # entry -> its best score so far (entries that may still count)
+        top: dict[int, float] = {}  # the `limit` entries best so far
         seen: set[int] = set()
-        floor = -1.0  # the k-th best entry score so far (a lower bound of the final one)
+        floor = -1.0  # the limit-th best entry score so far: a lower bound of the final one
+
+        def visit(phrasing: int) -> None:
+            nonlocal floor
+            seen.add(phrasing)
+            overlap, _ = self._overlap(phrasing, query)
+            found = score(overlap, weights[phrasing], factors[kinds[phrasing]], scale)
+            entry = entries[phrasing]
+            if found <= best.get(entry, -1.0) or found < floor - TIE_MARGIN:
+                return
+            best[entry] = found
+            if entry in top or len(top) < limit:
+                top[entry] = found
+            elif found > floor:
+                del top[min(top, key=top.__getitem__)]
+                top[entry] = found
+            else:
+                return
+            if len(top) == limit:
+                floor = min(top.values())
+
         for step, position in enumerate(order):
             left = remaining[step]  # the most question weight a phrasing first met here can hold
             reach = 100.0 * top_factor * (left * scale) ** RECALL_EXPONENT
             if reach < floor - TIE_MARGIN:
                 break
-            token = query[position][0]
+            token, weight = query[position]
+            alone = 100.0 * top_factor * (weight * scale) ** RECALL_EXPONENT
+            if alone < floor - TIE_MARGIN:
+                # Holding this token alone cannot reach the floor: only phrasings that also hold a
+                # lighter token can (set operations, not a Python loop over the whole list).
+                later = [query[p][0] for p in order[step + 1 :]]
+                for postings in lists:
+                    here = postings.get(token)
+                    if not here:
+                        continue
+                    mine = set(here)
+                    both: set[int] = set()
+                    for other in later:
+                        for other_postings in lists:
+                            both |= mine.intersection(other_postings.get(other, ()))
+                    for phrasing in both - seen:
+                        visit(phrasing)
+                continue
             for postings in lists:
                 for phrasing in postings.get(token, ()):
                     if floor >= 0.0:
                         precision = left / weights[phrasing]
                         if precision < 1.0 and reach * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
                             break  # every later phrasing is heavier still
-                    if phrasing in seen:
-                        continue
-                    seen.add(phrasing)
-                    overlap, _ = self._overlap(phrasing, query)
-                    found = score(overlap, weights[phrasing], factors[kinds[phrasing]], scale)
-                    entry = entries[phrasing]
-                    if found > best.get(entry, -1.0):
-                        best[entry] = found
-            if len(best) >= limit:
-                floor = heapq.nlargest(limit, best.values())[-1]
-        cut = floor - TIE_MARGIN if len(best) >= limit else -1.0
-        scored = [
+                    if phrasing not in seen:
+                        visit(phrasing)
+        cut = floor - TIE_MARGIN if len(top) == limit else -1.0
+        contenders = [
             full
             for entry, found in best.items()
             if found >= cut and (full := self._entry(entry, query, scale, lang)) is not None
         ]
-        top = heapq.nlargest(limit, scored, key=lambda s: (round(s[1], 2), s[3], -s[0]))
-        return [(entry, found, phrasing) for entry, found, phrasing, _ in top]
+        ranked = heapq.nlargest(limit, contenders, key=lambda s: (round(s[1], 2), s[3], -s[0]))
+        return [(entry, found, phrasing) for entry, found, phrasing, _ in ranked]
 
     def _entry(self, entry: int, query: Query, scale: float, lang: str) -> tuple[int, float, int, float] | None:
         """(entry, best score, its phrasing, sum of all scores) over every phrasing that shares a token,
