@@ -17,6 +17,7 @@ has no Ukrainian; pymorphy3 loads both dictionaries in 80 ms and 60 MB.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import pymorphy3  # type: ignore[import-untyped]
@@ -118,6 +119,18 @@ class Analyzer:
             if form not in forms:
                 forms.append(form)
         return tuple(forms) or (word,)
+
+    def memoized_readings(self) -> Callable[[str, str], tuple[str, ...]]:
+        """`readings` with a memo of its own (for a one-off pass over many words, such as an index build)."""
+        memo: dict[tuple[str, str], tuple[str, ...]] = {}
+
+        def readings(word: str, lang: str) -> tuple[str, ...]:
+            found = memo.get((word, lang))
+            if found is None:
+                found = memo[word, lang] = self._readings(word, lang)
+            return found
+
+        return readings
 
     def is_stopword(self, word: str, lang: str) -> bool:
         """In the language's standard list (a Cyrillic word: the Russian or the Ukrainian one)."""

@@ -99,6 +99,9 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase, analyzer: Analyzer | None = None) -> None:
         self.entries = kb.entries
         self.analyzer = analyzer or shared_analyzer()
+        # Index words are analysed once each: a memo for the build, dropped after it, instead of
+        # filling the analyzer's shared cache with them.
+        self._readings = self.analyzer.memoized_readings()
         vocabulary = kb.vocabulary
         self.keep = vocabulary.keep
         self.extra_stopwords = vocabulary.stopwords
@@ -121,7 +124,7 @@ class Matcher:
         for phrase, canonical in equivalents.items():
             for text in (phrase, canonical):
                 for word in text.split():
-                    self._preferred.update(self.analyzer.readings(word, detect_language(text))[:1])
+                    self._preferred.update(self._readings(word, detect_language(text))[:1])
                     self._preferred.add(word)
         self.variants: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, canonical in equivalents.items():
@@ -175,13 +178,20 @@ class Matcher:
             people[index] |= {
                 speaker_tokens[q.speaker.id] for q in entry.quotes if q.speaker.id in speaker_tokens
             }
-        self.entry_people = {entry.id: frozenset(people[i]) for i, entry in enumerate(kb.entries)}
+        distinct: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set
+        self.entry_people = {
+            entry.id: distinct.setdefault(frozenset(people[i]), frozenset(people[i]))
+            for i, entry in enumerate(kb.entries)
+        }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
         asked: dict[int, set[str]] = defaultdict(set)
         for index, _, tokens, _, _ in tokenised:
             asked[index] |= tokens & self.question_words
-        self.entry_asks = {entry.id: frozenset(asked[i]) for i, entry in enumerate(kb.entries)}
+        self.entry_asks = {
+            entry.id: distinct.setdefault(frozenset(asked[i]), frozenset(asked[i]))
+            for i, entry in enumerate(kb.entries)
+        }
         count = max(len(kb.entries), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
@@ -195,6 +205,7 @@ class Matcher:
                 self.index.add(index, text, tokens, weight, factor, SHARED if lang == "en" else lang)
         self.index.freeze(len(kb.entries))
         self.phrases = self.index.texts
+        self._readings = self.analyzer.readings
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     # -- analysis -----------------------------------------------------------------------------
@@ -205,7 +216,7 @@ class Matcher:
 
     def _lemma(self, word: str, lang: str) -> str:
         """The word's base form; of several readings, the one the knowledge base uses."""
-        readings = self.analyzer.readings(word, lang)
+        readings = self._readings(word, lang)
         if len(readings) > 1:
             for reading in readings:
                 if reading in self._preferred:
