@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot.analysis import question_languages
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.engine import Engine
 from bot.loader import KnowledgeError
@@ -120,11 +121,13 @@ def _ask(settings: Settings, words: list[str], as_json: bool) -> int:
     if not words and not as_json:
         print("usage: python -m bot ask [--json] QUESTION  (or: ask --json < questions.txt)", file=sys.stderr)
         return EXIT_USAGE
-    engine = Engine.load(settings.knowledge_dir)
-    if words:
-        reply = engine.ask(" ".join(words))
+    if words:  # one question: only the analysers of its own script are needed
+        question = " ".join(words)
+        engine = Engine.load(settings.knowledge_dir, languages=question_languages(question))
+        reply = engine.ask(question)
         print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
         return EXIT_OK
+    engine = Engine.load(settings.knowledge_dir)
     stdin = sys.stdin
     stdin.reconfigure(encoding="utf-8", errors="replace", newline="\n")  # type: ignore[union-attr]
     for line in stdin:

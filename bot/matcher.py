@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.analysis import Analyzer, detect_language, is_cyrillic, shared_analyzer
+from bot.frequencies import LANGUAGES
 from bot.model import Entry, KnowledgeBase
 from bot.phrase_index import SHARED, PhraseIndex
 from bot.textnorm import fold
@@ -99,6 +100,7 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase, analyzer: Analyzer | None = None) -> None:
         self.entries = kb.entries
         self.analyzer = analyzer or shared_analyzer()
+        self.analyzer.prepare(LANGUAGES)  # the phrasings are in every language
         # Index words are analysed once each: a memo for the build, dropped after it, instead of
         # filling the analyzer's shared cache with them.
         self._readings = self.analyzer.memoized_readings()
@@ -208,6 +210,18 @@ class Matcher:
         self._readings = self.analyzer.readings
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
+    # The built index can be kept on disk (bot.engine_cache); the analyzer and caches are this process's.
+    _UNPICKLED = ("analyzer", "_readings", "_correct")
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.analyzer = shared_analyzer()
+        self._readings = self.analyzer.readings
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+
     # -- analysis -----------------------------------------------------------------------------
 
     @staticmethod
@@ -303,8 +317,11 @@ class Matcher:
         """The question's content tokens as (token, weight, certainty), duplicates removed."""
         return self._analyse(question, lang or detect_language(question))[0]
 
-    def _analyse(self, question: str, lang: str) -> tuple[list[tuple[str, float, float]], list[str]]:
-        corrected = [self._correct(w, lang) for w in self._words(question)]
+    def _analyse(
+        self, question: str, lang: str, folded: str | None = None
+    ) -> tuple[list[tuple[str, float, float]], list[str]]:
+        words = self._words(question) if folded is None else folded.split()[:MAX_QUESTION_WORDS]
+        corrected = [self._correct(w, lang) for w in words]
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         rare: list[str] = []
@@ -334,13 +351,21 @@ class Matcher:
         """Entries ordered by score (0-100), best first, at most one candidate per entry."""
         return self.match(question, limit).candidates
 
-    def match(self, question: str, limit: int = 5, lang: str | None = None, exhaustive: bool = False) -> Match:
+    def match(
+        self,
+        question: str,
+        limit: int = 5,
+        lang: str | None = None,
+        exhaustive: bool = False,
+        folded: str | None = None,
+    ) -> Match:
         """Ranked candidates, plus what the engine needs to judge how far to trust them.
 
-        `lang` is the question's language when the caller has detected it already; `exhaustive`
+        `lang` is the question's language and `folded` its folded text (`textnorm.fold`) when the
+        caller has them already; `exhaustive`
         scores every phrasing that shares a word (the reference the pruned search must agree with)."""
         lang = lang or detect_language(question)
-        tokens, rare = self._analyse(question, lang)
+        tokens, rare = self._analyse(question, lang, folded)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
