@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.analysis import question_languages
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.engine import Engine
-from bot.loader import KnowledgeError
+from bot.problems import KnowledgeError
 from bot.render import render_text, reply_to_dict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2

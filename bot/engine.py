@@ -10,7 +10,6 @@ from pathlib import Path
 from bot import engine_cache
 from bot.analysis import detect_language
 from bot.frequencies import LANGUAGES
-from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
 from bot.model import Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
@@ -52,6 +51,8 @@ class Engine:
         in `languages` need (every language, unless the caller knows better)."""
         engine = engine_cache.load_cached(folder)
         if engine is None:
+            from bot.loader import load_knowledge  # YAML and validation: only when not cached
+
             engine_cache.prepare_frequencies(LANGUAGES)  # building reads every language
             engine = cls(load_knowledge(folder))
             engine_cache.store(folder, engine)

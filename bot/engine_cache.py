@@ -23,7 +23,6 @@ import os
 import pickle
 import re
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,6 +158,7 @@ def prepare_frequencies(languages: tuple[str, ...]) -> None:
 
 def _write(cache: Path, name: str, data: bytes) -> None:
     """Written to a temporary file, then renamed: a reader never sees half a file."""
+    import tempfile  # only when writing
     cache.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=cache, prefix=".tmp-")
     try:

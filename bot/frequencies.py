@@ -8,7 +8,6 @@ rare), so `python -m bot.frequencies` writes those words, folded as matching fol
 
 from __future__ import annotations
 
-import gzip
 import math
 import sys
 from pathlib import Path
@@ -26,6 +25,8 @@ _TENTHS = {str(tenths): tenths / 10 for tenths in range(100)}
 
 def load_table(path: Path = TABLE, languages: tuple[str, ...] = LANGUAGES) -> dict[str, dict[str, float]]:
     """{lang: {folded word: Zipf frequency}} for words at or above FLOOR (only the languages asked for)."""
+    import gzip  # the engine cache's marshal copies spare most processes reading this
+
     with gzip.open(path, "rt", encoding="utf-8") as stream:
         text = stream.read()
     table: dict[str, dict[str, float]] = {}
@@ -39,6 +40,8 @@ def load_table(path: Path = TABLE, languages: tuple[str, ...] = LANGUAGES) -> di
 
 def build_table(path: Path = TABLE) -> None:
     """Write the table from wordfreq (run after upgrading wordfreq)."""
+    import gzip
+
     import wordfreq
 
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:

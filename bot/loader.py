@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.analysis import reads_as_other_language
 from bot.model import Article, Entry, KnowledgeBase, Note, Party, Quote, Speaker, Vocabulary
+from bot.problems import KnowledgeError as KnowledgeError  # re-exported: callers catch it from here
+from bot.problems import Problem as Problem
 from bot.textnorm import fold, straighten_quotes
 from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
 
@@ -22,26 +24,6 @@ MAX_ID_BYTES = 40  # leaves room for a prefix inside Telegram's 64-byte button d
 SPEAKER_CONTEXT_LINES = 3  # "he added" may follow the naming sentence by a few paragraphs
 TRANSLATION_LANGUAGES = ("ru", "uk")  # languages an entry may carry its own phrasings in
 _QUOTED = re.compile(r'"([^"]*)"')  # a quotation, on a line whose quote marks are straightened
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the knowledge folder."""
-
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge folder is broken; `problems` says where and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 class _Reader:

@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
 PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
 # Scores within this distance of the k-th best may still tie with it once rounded to 2 decimals
-# (the ranking's first key): such entries are always scored in full.
+# (the ranking's first key): such entries are always kept in the running.
 TIE_MARGIN = 0.02
+# A question whose tokens' postings hold at most this many phrasings in all is scored exhaustively:
+# bounding them would cost more than it saves.
+EXHAUSTIVE_POSTINGS = 2000
 
 SHARED = ""  # the language of phrasings that serve every question (English ones, quotes)
 Query = Sequence[tuple[int, float]]  # the question's known tokens as (token id, weight), question order
@@ -129,7 +133,17 @@ class PhraseIndex:
     # -- search ---------------------------------------------------------------------------------
 
     def rank(self, query: Query, scale: float, lang: str, limit: int) -> Ranked:
-        """The `limit` best entries, exactly as `rank_exhaustive` ranks them."""
+        """The `limit` best entries: the two searches give the same; short postings are cheaper to
+        score outright than to bound."""
+        lists = self._lists(lang)
+        postings = sum(len(p.get(token, ())) for token, _ in query for p in lists)
+        if postings <= EXHAUSTIVE_POSTINGS:
+            return self.rank_exhaustive(query, scale, lang, limit)
+        return self.rank_pruned(query, scale, lang, limit)
+
+    def rank_pruned(self, query: Query, scale: float, lang: str, limit: int) -> Ranked:
+        """The `limit` best entries, exactly as `rank_exhaustive` ranks them, scoring only phrasings
+        that can reach the k-th best."""
         if not query or limit <= 0:
             return []
         lists = self._lists(lang)
@@ -143,7 +157,10 @@ class PhraseIndex:
         remaining = [0.0] * (len(order) + 1)
         for step in range(len(order) - 1, -1, -1):
             remaining[step] = remaining[step + 1] + query[order[step]][1]
+        langs = self.langs
         best: dict[int, float] = {}  # entry -> its best score so far (entries that may still count)
+        # entry -> where the exhaustive scorer meets its best phrasing (first such wins a tie)
+        best_at: dict[int, tuple[int, bool, int]] = {}
         top: dict[int, float] = {}  # the `limit` entries best so far
         seen: set[int] = set()
         floor = -1.0  # the limit-th best entry score so far: a lower bound of the final one
@@ -151,12 +168,18 @@ class PhraseIndex:
         def visit(phrasing: int) -> None:
             nonlocal floor
             seen.add(phrasing)
-            overlap, _ = self._overlap(phrasing, query)
+            overlap, first = self._overlap(phrasing, query)
             found = score(overlap, weights[phrasing], factors[kinds[phrasing]], scale)
             entry = entries[phrasing]
-            if found <= best.get(entry, -1.0) or found < floor - TIE_MARGIN:
+            current = best.get(entry)
+            if current is not None and found <= current:
+                if found == current:
+                    best_at[entry] = min(best_at[entry], (first, langs[phrasing] != 0, phrasing))
+                return
+            if found < floor - TIE_MARGIN:
                 return
             best[entry] = found
+            best_at[entry] = (first, langs[phrasing] != 0, phrasing)
             if entry in top or len(top) < limit:
                 top[entry] = found
             elif found > floor:
@@ -198,14 +221,22 @@ class PhraseIndex:
                             break  # every later phrasing is heavier still
                     if phrasing not in seen:
                         visit(phrasing)
+        # Every entry that can rank has its best phrasing seen (a phrasing skipped by a bound scores
+        # below the floor); the sum of an entry's scores only settles equal rounded scores, so it is
+        # computed, over all the entry's phrasings, for those alone.
         cut = floor - TIE_MARGIN if len(top) == limit else -1.0
-        contenders = [
-            full
-            for entry, found in best.items()
-            if found >= cut and (full := self._entry(entry, query, scale, lang)) is not None
-        ]
-        ranked = heapq.nlargest(limit, contenders, key=lambda s: (round(s[1], 2), s[3], -s[0]))
-        return [(entry, found, phrasing) for entry, found, phrasing, _ in ranked]
+        rounded = {entry: round(found, 2) for entry, found in best.items() if found >= cut}
+        alike = Counter(rounded.values())
+        support = {
+            entry: self._support(entry, query, scale, lang) for entry, r in rounded.items() if alike[r] > 1
+        }
+        ranked = heapq.nlargest(limit, rounded, key=lambda e: (rounded[e], support.get(e, 0.0), -e))
+        return [(entry, best[entry], best_at[entry][2]) for entry in ranked]
+
+    def _support(self, entry: int, query: Query, scale: float, lang: str) -> float:
+        """The sum of an entry's scores, added up in the exhaustive scorer's order."""
+        found = self._entry(entry, query, scale, lang)
+        return found[3] if found is not None else 0.0
 
     def _entry(self, entry: int, query: Query, scale: float, lang: str) -> tuple[int, float, int, float] | None:
         """(entry, best score, its phrasing, sum of all scores) over every phrasing that shares a token,
@@ -229,17 +260,25 @@ class PhraseIndex:
         return entry, best, best_phrasing, support
 
     def rank_exhaustive(self, query: Query, scale: float, lang: str, limit: int) -> Ranked:
-        """Every phrasing that shares a token scored: the reference `rank` must agree with."""
+        """Every phrasing that shares a token scored: the reference `rank_pruned` must agree with.
+        Overlaps add up in question order; phrasings are met by first shared token, shared before
+        translated, then index (the order the ties below depend on)."""
         shared: dict[int, float] = {}
+        met: dict[int, tuple[int, int, int]] = {}
         lists = self._lists(lang)
-        for token, weight in query:
-            for postings in lists:
-                for phrasing in sorted(postings.get(token, ())):
-                    shared[phrasing] = shared.get(phrasing, 0.0) + weight
+        for position, (token, weight) in enumerate(query):
+            for kind, postings in enumerate(lists):
+                for phrasing in postings.get(token, ()):
+                    if phrasing in shared:
+                        shared[phrasing] += weight
+                    else:
+                        shared[phrasing] = 0.0 + weight
+                        met[phrasing] = (position, kind, phrasing)
         best: dict[int, float] = {}
         best_phrase: dict[int, int] = {}
         support: dict[int, float] = {}
-        for phrasing, overlap in shared.items():
+        for phrasing in sorted(shared, key=met.__getitem__):
+            overlap = shared[phrasing]
             entry = self.entries[phrasing]
             found = score(overlap, self.weights[phrasing], self.factors[self.kinds[phrasing]], scale)
             support[entry] = support.get(entry, 0.0) + found
