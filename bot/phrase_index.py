@@ -29,7 +29,7 @@ PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the que
 TIE_MARGIN = 0.02
 # A question whose tokens' postings hold at most this many phrasings in all is scored exhaustively:
 # bounding them would cost more than it saves.
-EXHAUSTIVE_POSTINGS = 2000
+EXHAUSTIVE_POSTINGS = 100
 
 SHARED = ""  # the language of phrasings that serve every question (English ones, quotes)
 Query = Sequence[tuple[int, float]]  # the question's known tokens as (token id, weight), question order
