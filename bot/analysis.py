@@ -10,6 +10,10 @@ instead of hand-written suffix rules and inflection lists:
 - how common a word is in its language: wordfreq, through the table `bot.frequencies` ships
   (0.1 s to read instead of 0.7 s for wordfreq's own lists), read when the engine is built.
 
+Each language's resources load on first use, and `Analyzer.prepare` loads them up front: the bot
+prepares every language when it builds its engine (never inside an answer), a one-off
+`python -m bot ask "…"` only the ones its question is written in (see `question_languages`).
+
 Measured (see README, "Matching"): simplemma needs 1.2 s and 240 MB to load en+ru+uk; Snowball
 has no Ukrainian; pymorphy3 loads both dictionaries in 80 ms and 60 MB.
 """
@@ -17,13 +21,17 @@ has no Ukrainian; pymorphy3 loads both dictionaries in 80 ms and 60 MB.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pymorphy3  # type: ignore[import-untyped]
 import Stemmer  # type: ignore[import-not-found]
 from stop_words import get_stop_words  # type: ignore[import-untyped]
 
 from bot.frequencies import FLOOR, LANGUAGES, load_table
+
+if TYPE_CHECKING:
+    import pymorphy3  # type: ignore[import-untyped]
 
 _UKRAINIAN_ONLY = frozenset("іїєґ")
 _RUSSIAN_ONLY = frozenset("ыэъё")
@@ -54,23 +62,38 @@ def detect_language(text: str) -> str:
 _WORD = re.compile(r"[\u0400-\u04ff]+")
 
 
-@lru_cache(maxsize=1)
-def frequencies() -> dict[str, dict[str, float]]:
-    """The shipped Zipf table, read once per process."""
-    return load_table()
+_TABLES: dict[str, dict[str, float]] = {}  # the shipped Zipf table, per language, read once per process
+
+
+def frequencies(lang: str) -> dict[str, float]:
+    """One language's part of the shipped Zipf table (read on first use; `Analyzer.prepare` reads it early)."""
+    table = _TABLES.get(lang)
+    if table is None:
+        table = _TABLES[lang] = load_table(languages=(lang,))[lang]
+    return table
+
+
+def install_frequencies(tables: dict[str, dict[str, float]]) -> None:
+    """Tables read elsewhere (the engine cache keeps them in a faster format)."""
+    _TABLES.update(tables)
 
 
 def zipf_frequency(word: str, lang: str) -> float:
     """How common a folded word is in a language (Zipf scale; 0 if rarer than the table's floor)."""
-    return frequencies()[lang].get(word, 0.0)
+    return frequencies(lang).get(word, 0.0)
 
 
 @lru_cache(maxsize=65536)
 def _ukrainian_lean(word: str) -> float:
     """How much more common the word is in Ukrainian than in Russian (Zipf difference)."""
-    table = frequencies()
     unlisted = FLOOR - 0.5
-    return table["uk"].get(word, unlisted) - table["ru"].get(word, unlisted)
+    return frequencies("uk").get(word, unlisted) - frequencies("ru").get(word, unlisted)
+
+
+def question_languages(text: str) -> tuple[str, ...]:
+    """The languages whose resources analysing this text may use: English for Latin script alone;
+    any Cyrillic letter may be Russian or Ukrainian (and telling them apart reads both tables)."""
+    return LANGUAGES if _CYRILLIC.search(text.casefold()) else ("en",)
 
 
 # From this many Cyrillic words on, the word-frequency lean tells Russian from Ukrainian reliably
@@ -98,15 +121,38 @@ def is_cyrillic(word: str) -> bool:
 
 
 class Analyzer:
-    """Lemmas, stopwords and word frequencies for en, ru and uk; everything loaded up front."""
+    """Lemmas, stopwords and word frequencies for en, ru and uk, each language loaded by `prepare`
+    (or on first use)."""
 
-    def __init__(self) -> None:
+    def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
         self._english = Stemmer.Stemmer("english")
-        self._morph = {lang: pymorphy3.MorphAnalyzer(lang=lang) for lang in ("ru", "uk")}
-        self.stopwords = {lang: frozenset(get_stop_words(lang)) for lang in LANGUAGES}
-        frequencies()  # read now, not inside the first answer
+        self._morph: dict[str, pymorphy3.MorphAnalyzer] = {}
+        self.stopwords: dict[str, frozenset[str]] = {}
         self.readings = lru_cache(maxsize=131072)(self._readings)
         self.zipf = lru_cache(maxsize=65536)(self._zipf)
+        self.prepare(languages)
+
+    def prepare(self, languages: tuple[str, ...]) -> None:
+        """Load each language's dictionaries, stopwords and frequencies now, not inside an answer."""
+        for lang in languages:
+            self._stopwords(lang)
+            frequencies(lang)
+            if lang != "en":
+                self._morphology(lang)
+
+    def _stopwords(self, lang: str) -> frozenset[str]:
+        words = self.stopwords.get(lang)
+        if words is None:
+            words = self.stopwords[lang] = frozenset(get_stop_words(lang))
+        return words
+
+    def _morphology(self, lang: str) -> pymorphy3.MorphAnalyzer:
+        morph = self._morph.get(lang)
+        if morph is None:
+            import pymorphy3  # 30 ms to import: not for a process that reads English only
+
+            morph = self._morph[lang] = pymorphy3.MorphAnalyzer(lang=lang)
+        return morph
 
     def word_language(self, word: str, lang: str) -> str:
         """A Latin word is English whatever the question's language; a Cyrillic one ru or uk."""
@@ -123,7 +169,7 @@ class Analyzer:
             return (self._english.stemWord(word),)
         forms: list[str] = []
         try:
-            parses = self._morph[lang].parse(word)
+            parses = self._morphology(lang).parse(word)
         except (KeyError, ValueError):  # pymorphy3 cannot name some characters mixed into a word
             return (word,)
         for parse in parses:
@@ -132,11 +178,23 @@ class Analyzer:
                 forms.append(form)
         return tuple(forms) or (word,)
 
+    def memoized_readings(self) -> Callable[[str, str], tuple[str, ...]]:
+        """`readings` with a memo of its own (for a one-off pass over many words, such as an index build)."""
+        memo: dict[tuple[str, str], tuple[str, ...]] = {}
+
+        def readings(word: str, lang: str) -> tuple[str, ...]:
+            found = memo.get((word, lang))
+            if found is None:
+                found = memo[word, lang] = self._readings(word, lang)
+            return found
+
+        return readings
+
     def is_stopword(self, word: str, lang: str) -> bool:
         """In the language's standard list (a Cyrillic word: the Russian or the Ukrainian one)."""
         if is_cyrillic(word):
-            return word in self.stopwords["ru"] or word in self.stopwords["uk"]
-        return word in self.stopwords["en"]
+            return word in self._stopwords("ru") or word in self._stopwords("uk")
+        return word in self._stopwords("en")
 
     def _zipf(self, word: str, lang: str) -> float:
         """How common the word is in its language (Zipf scale: 0 unknown, 7 "the")."""
@@ -145,5 +203,6 @@ class Analyzer:
 
 @lru_cache(maxsize=1)
 def shared_analyzer() -> Analyzer:
-    """One analyzer per process: its dictionaries are read-only and take a while to load."""
-    return Analyzer()
+    """One analyzer per process: its dictionaries are read-only and take a while to load (each
+    language when first prepared or used)."""
+    return Analyzer(languages=())

@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 from bot import hangup
+from bot.analysis import question_languages
 from bot.completeness import KnowledgeSize
 from bot.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from bot.engine import Engine
 from bot.frequencies import LANGUAGES
 from bot.i18n import N_, gettext_for
-from bot.loader import KnowledgeError, KnowledgeUnreadable
+from bot.problems import KnowledgeError, KnowledgeUnreadable
 from bot.render import render_text, reply_to_dict
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -173,11 +174,13 @@ def _ask(settings: Settings, words: list[str], as_json: bool, lang: str | None =
     if sys.stdout is None:
         _error("Standard output is closed: there is nowhere to write the answers.")
         return EXIT_FAIL
-    engine = Engine.load(settings.knowledge_dir)
-    if words:
-        reply = engine.ask(" ".join(words), lang=lang)
+    if words:  # one question: only the analysers of its own script are needed
+        question = " ".join(words)
+        engine = Engine.load(settings.knowledge_dir, languages=question_languages(question))
+        reply = engine.ask(question, lang=lang)
         print(json.dumps(reply_to_dict(reply), ensure_ascii=False) if as_json else render_text(reply))
         return EXIT_OK
+    engine = Engine.load(settings.knowledge_dir)
     stdin = sys.stdin
     if stdin is None:  # started with stdin closed: no questions
         return EXIT_OK

@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv import dotenv_values
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = PROJECT_ROOT / "knowledge"
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,100}$")
@@ -65,7 +63,11 @@ class Settings:
 def read_environment(env_file: Path | None = None) -> dict[str, str]:
     """The process environment over the values of `.env` (the environment wins)."""
     path = env_file if env_file is not None else Path.cwd() / ".env"
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    values: dict[str, str] = {}
+    if path.is_file():
+        from dotenv import dotenv_values  # imported only when there is a .env file to read
+
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
     values.update(os.environ)
     return values
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
-from bot.questionlog.store import Store, safe_url
+
+if TYPE_CHECKING:
+    from bot.questionlog.store import Store
 
 EXIT_OK, EXIT_FAIL = 0, 1
 DEFAULT_DAYS = 30
@@ -32,6 +32,11 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here: every `python -m bot` builds the parser, few need the database.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.questionlog.store import Store, safe_url
+
     store = Store(settings.database_url)
     try:
         if args.command == "report":

@@ -7,10 +7,11 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from bot import engine_cache
 from bot.analysis import detect_language, has_letters
 from bot.completeness import check_complete
 from bot.config import DEFAULT_RELOAD_MAX_LOSS
-from bot.loader import load_knowledge
+from bot.frequencies import LANGUAGES
 from bot.matcher import Candidate, Matcher
 from bot.model import SOURCE_LANGUAGE, Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
@@ -46,9 +47,24 @@ class Engine:
         self._silent = _silent_party_pattern(kb)
 
     @classmethod
-    def load(cls, folder: Path) -> Engine:
-        """Load, validate and index a knowledge folder (raises KnowledgeError)."""
-        return cls(load_knowledge(folder))
+    def load(cls, folder: Path, languages: tuple[str, ...] = LANGUAGES) -> Engine:
+        """Load, validate and index a knowledge folder (raises KnowledgeError), or take the engine
+        built from exactly these files from the cache (bot.engine_cache); then load what questions
+        in `languages` need (every language, unless the caller knows better)."""
+        engine = engine_cache.load_cached(folder)
+        if engine is None:
+            from bot.loader import load_knowledge  # YAML and validation: only when not cached
+
+            engine_cache.prepare_frequencies(LANGUAGES)  # building reads every language
+            engine = cls(load_knowledge(folder))
+            engine_cache.store(folder, engine)
+        engine.prepare(languages)
+        return engine
+
+    def prepare(self, languages: tuple[str, ...]) -> None:
+        """Load the analysers questions in these languages use, so that no answer waits for them."""
+        engine_cache.prepare_frequencies(languages)
+        self.matcher.analyzer.prepare(languages)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -65,11 +81,12 @@ class Engine:
         return replace(self._ask(cleaned, detected), lang=reply_lang)
 
     def _ask(self, cleaned: str, lang: str) -> Reply:
-        if not fold(cleaned):
+        folded = fold(cleaned)  # once: the party check and the matcher both read it
+        if not folded:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        silent = self._silent_party(cleaned)
+        silent = self._silent_party(folded)
         if silent is not None:
             return Reply(
                 Outcome.DECLINE,
@@ -78,7 +95,7 @@ class Engine:
                 suggestions=self.examples(),
                 party=silent,
             )
-        match = self.matcher.match(cleaned, lang=lang)
+        match = self.matcher.match(cleaned, lang=lang, folded=folded)
         candidates = match.candidates
         if not candidates and not match.unknown:  # only filler ("hello", "start", "?"): not a question yet
             return Reply(
@@ -125,11 +142,11 @@ class Engine:
             suggestions=self.examples(),
         )
 
-    def _silent_party(self, question: str) -> Party | None:
-        """The party a "what did X say" question asks about, if the article never quotes X."""
+    def _silent_party(self, folded: str) -> Party | None:
+        """The party a "what did X say" question (folded) asks about, if the article never quotes X."""
         if self._silent is None:
             return None
-        found = self._silent[0].search(f" {fold(question)} ")
+        found = self._silent[0].search(f" {folded} ")
         return self._silent[1][found.group("party")] if found else None
 
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:

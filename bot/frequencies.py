@@ -8,7 +8,6 @@ rare), so `python -m bot.frequencies` writes those words, folded as matching fol
 
 from __future__ import annotations
 
-import gzip
 import math
 import sys
 from pathlib import Path
@@ -20,22 +19,29 @@ LANGUAGES = ("en", "ru", "uk")
 FLOOR = 3.0  # words rarer than this are not listed: for matching they are all simply rare
 
 
-def load_table(path: Path = TABLE) -> dict[str, dict[str, float]]:
-    """{lang: {folded word: Zipf frequency}} for words at or above FLOOR."""
-    table: dict[str, dict[str, float]] = {lang: {} for lang in LANGUAGES}
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        current = table["en"]
-        for line in lines:
-            if line.startswith("#"):
-                current = table[line[1:].strip()]
-                continue
-            word, _, tenths = line.rstrip("\n").partition("\t")
-            current[word] = int(tenths) / 10
-    return table
+# A listed frequency in tenths ("47") -> its Zipf value, so a section parses without a Python loop.
+_TENTHS = {str(tenths): tenths / 10 for tenths in range(100)}
+
+
+def load_table(path: Path = TABLE, languages: tuple[str, ...] = LANGUAGES) -> dict[str, dict[str, float]]:
+    """{lang: {folded word: Zipf frequency}} for words at or above FLOOR (only the languages asked for)."""
+    import gzip  # the engine cache's marshal copies spare most processes reading this
+
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        text = stream.read()
+    table: dict[str, dict[str, float]] = {}
+    for section in text.split("#")[1:]:  # "#en\nword\t47\n...": a folded word never holds "#"
+        lang, _, body = section.partition("\n")
+        if lang in languages:
+            fields = body.split()  # word, tenths, word, tenths …: folded words hold no whitespace
+            table[lang] = dict(zip(fields[::2], map(_TENTHS.__getitem__, fields[1::2]), strict=True))
+    return {lang: table.get(lang, {}) for lang in languages}
 
 
 def build_table(path: Path = TABLE) -> None:
     """Write the table from wordfreq (run after upgrading wordfreq)."""
+    import gzip
+
     import wordfreq
 
     with gzip.open(path, "wt", encoding="utf-8", compresslevel=9) as out:

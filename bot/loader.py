@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ from bot.model import (
     Speaker,
     Vocabulary,
 )
+from bot.problems import KnowledgeError as KnowledgeError  # re-exported: callers catch it from here
+from bot.problems import KnowledgeUnreadable as KnowledgeUnreadable
+from bot.problems import Problem as Problem
 from bot.textnorm import fold, straighten_quotes
 from bot.yaml_lines import LineDict, LineList, YamlSyntaxError, load_yaml
 
@@ -34,44 +37,6 @@ SPEAKER_CONTEXT_LINES = 3  # "he added" may follow the naming sentence by a few 
 # Languages a curator text may also be written in, each under its own key (`ru:`, `uk:`).
 TRANSLATION_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE)
 _QUOTED = re.compile(r'"([^"]*)"')  # a quotation, on a line whose quote marks are straightened
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the knowledge folder."""
-
-    file: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge folder is broken; `problems` says where and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-class KnowledgeUnreadable(KnowledgeError):
-    """The folder or a file in it cannot be read at all (permissions, I/O): a fault of the file
-    system, not of the knowledge, so nothing is validated and the one problem says which path."""
-
-    @classmethod
-    def from_os_error(cls, folder: Path, exc: OSError) -> KnowledgeUnreadable:
-        path = Path(exc.filename) if exc.filename else folder
-        try:
-            shown = str(Path(folder.name) / path.relative_to(folder))
-        except ValueError:
-            shown = str(path)
-        return cls([Problem(shown, 0, exc.strerror or str(exc))])
-
-    def __str__(self) -> str:
-        problem = self.problems[0]
-        return f"{problem.file}: {problem.reason}"
 
 
 class _Reader:

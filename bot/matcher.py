@@ -10,7 +10,6 @@ seen weigh the most: a question about something else is mostly unknown words, an
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import defaultdict
@@ -21,12 +20,12 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.analysis import Analyzer, detect_language, is_cyrillic, shared_analyzer
+from bot.frequencies import LANGUAGES
 from bot.model import Entry, KnowledgeBase
+from bot.phrase_index import SHARED, PhraseIndex
 from bot.textnorm import fold
 
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
-RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
-PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
 REAL_WORD_ZIPF = 3.0  # a word at least this common in its language is not a typo, however close it looks
@@ -101,6 +100,10 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase, analyzer: Analyzer | None = None) -> None:
         self.entries = kb.entries
         self.analyzer = analyzer or shared_analyzer()
+        self.analyzer.prepare(LANGUAGES)  # the phrasings are in every language
+        # Index words are analysed once each: a memo for the build, dropped after it, instead of
+        # filling the analyzer's shared cache with them.
+        self._readings = self.analyzer.memoized_readings()
         vocabulary = kb.vocabulary
         self.keep = vocabulary.keep
         self.extra_stopwords = vocabulary.stopwords
@@ -123,7 +126,7 @@ class Matcher:
         for phrase, canonical in equivalents.items():
             for text in (phrase, canonical):
                 for word in text.split():
-                    self._preferred.update(self.analyzer.readings(word, detect_language(text))[:1])
+                    self._preferred.update(self._readings(word, detect_language(text))[:1])
                     self._preferred.add(word)
         self.variants: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, canonical in equivalents.items():
@@ -177,36 +180,46 @@ class Matcher:
             people[index] |= {
                 speaker_tokens[q.speaker.id] for q in entry.quotes if q.speaker.id in speaker_tokens
             }
-        self.entry_people = {entry.id: frozenset(people[i]) for i, entry in enumerate(kb.entries)}
+        distinct: dict[frozenset[str], frozenset[str]] = {}  # one object per distinct set
+        self.entry_people = {
+            entry.id: distinct.setdefault(frozenset(people[i]), frozenset(people[i]))
+            for i, entry in enumerate(kb.entries)
+        }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
         asked: dict[int, set[str]] = defaultdict(set)
         for index, _, tokens, _, _ in tokenised:
             asked[index] |= tokens & self.question_words
-        self.entry_asks = {entry.id: frozenset(asked[i]) for i, entry in enumerate(kb.entries)}
+        self.entry_asks = {
+            entry.id: distinct.setdefault(frozenset(asked[i]), frozenset(asked[i]))
+            for i, entry in enumerate(kb.entries)
+        }
         count = max(len(kb.entries), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
 
-        # One phrasing per position in these parallel lists (plain lists: the ranking loop is hot).
-        self.phrases: list[str] = []
-        self._phrase_weights: list[float] = []
-        self._phrase_factors: list[float] = []
-        self._phrase_entries: list[int] = []
-        # English phrasings (and the article's quotes) serve every question; a Russian or Ukrainian
-        # phrasing serves questions in its own language only.
-        self.postings: dict[str, list[int]] = defaultdict(list)
-        self._translated_postings: dict[str, dict[str, list[int]]] = {}
+        # Every phrasing in compact arrays (see bot.phrase_index). English phrasings (and the
+        # article's quotes) serve every question; a Russian or Ukrainian one its own language only.
+        self.index = PhraseIndex()
         for index, text, tokens, factor, lang in tokenised:
-            if not tokens:
-                continue
-            postings = self.postings if lang == "en" else self._translated_postings.setdefault(lang, {})
-            for token in tokens:
-                postings.setdefault(token, []).append(len(self.phrases))
-            self.phrases.append(text)
-            self._phrase_weights.append(sum(self.idf[t] for t in tokens))
-            self._phrase_factors.append(factor)
-            self._phrase_entries.append(index)
+            if tokens:
+                weight = sum(self.idf[t] for t in tokens)
+                self.index.add(index, text, tokens, weight, factor, SHARED if lang == "en" else lang)
+        self.index.freeze(len(kb.entries))
+        self.phrases = self.index.texts
+        self._readings = self.analyzer.readings
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+
+    # The built index can be kept on disk (bot.engine_cache); the analyzer and caches are this process's.
+    _UNPICKLED = ("analyzer", "_readings", "_correct")
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.analyzer = shared_analyzer()
+        self._readings = self.analyzer.readings
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     # -- analysis -----------------------------------------------------------------------------
@@ -217,7 +230,7 @@ class Matcher:
 
     def _lemma(self, word: str, lang: str) -> str:
         """The word's base form; of several readings, the one the knowledge base uses."""
-        readings = self.analyzer.readings(word, lang)
+        readings = self._readings(word, lang)
         if len(readings) > 1:
             for reading in readings:
                 if reading in self._preferred:
@@ -304,8 +317,11 @@ class Matcher:
         """The question's content tokens as (token, weight, certainty), duplicates removed."""
         return self._analyse(question, lang or detect_language(question))[0]
 
-    def _analyse(self, question: str, lang: str) -> tuple[list[tuple[str, float, float]], list[str]]:
-        corrected = [self._correct(w, lang) for w in self._words(question)]
+    def _analyse(
+        self, question: str, lang: str, folded: str | None = None
+    ) -> tuple[list[tuple[str, float, float]], list[str]]:
+        words = self._words(question) if folded is None else folded.split()[:MAX_QUESTION_WORDS]
+        corrected = [self._correct(w, lang) for w in words]
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         rare: list[str] = []
@@ -335,12 +351,21 @@ class Matcher:
         """Entries ordered by score (0-100), best first, at most one candidate per entry."""
         return self.match(question, limit).candidates
 
-    def match(self, question: str, limit: int = 5, lang: str | None = None) -> Match:
+    def match(
+        self,
+        question: str,
+        limit: int = 5,
+        lang: str | None = None,
+        exhaustive: bool = False,
+        folded: str | None = None,
+    ) -> Match:
         """Ranked candidates, plus what the engine needs to judge how far to trust them.
 
-        `lang` is the question's language when the caller has detected it already."""
+        `lang` is the question's language and `folded` its folded text (`textnorm.fold`) when the
+        caller has them already; `exhaustive`
+        scores every phrasing that shares a word (the reference the pruned search must agree with)."""
         lang = lang or detect_language(question)
-        tokens, rare = self._analyse(question, lang)
+        tokens, rare = self._analyse(question, lang, folded)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
@@ -348,38 +373,12 @@ class Matcher:
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
             return Match([], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang, asks)
-        # Hot path (thousands of phrases on a large knowledge base): plain dicts and locals only.
-        shared: dict[int, float] = {}
-        get = shared.get
-        translated = self._translated_postings.get(lang, {})
-        for token, weight, _ in tokens:
-            for phrase_index in self.postings.get(token, ()):
-                shared[phrase_index] = get(phrase_index, 0.0) + weight
-            for phrase_index in translated.get(token, ()):
-                shared[phrase_index] = get(phrase_index, 0.0) + weight
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
-        scale = certainty / total
-        weights, factors, owners = self._phrase_weights, self._phrase_factors, self._phrase_entries
-        best: dict[int, float] = {}
-        best_phrase: dict[int, int] = {}
-        support: dict[int, float] = {}
-        for phrase_index, overlap in shared.items():
-            entry = owners[phrase_index]
-            precision = overlap / weights[phrase_index]
-            score = (
-                100.0
-                * factors[phrase_index]
-                * (overlap * scale) ** RECALL_EXPONENT
-                * (precision if precision < 1.0 else 1.0) ** PRECISION_EXPONENT
-            )
-            support[entry] = support.get(entry, 0.0) + score
-            if score > best.get(entry, -1.0):
-                best[entry] = score
-                best_phrase[entry] = phrase_index
-        # Equal best scores (a quote two entries share) are settled by how many phrasings agree.
-        top = heapq.nlargest(limit, best, key=lambda e: (round(best[e], 2), support[e], -e))
+        query = self.index.query((token, weight) for token, weight, _ in tokens)
+        search = self.index.rank_exhaustive if exhaustive else self.index.rank
         candidates = [
-            Candidate(self.entries[e], round(best[e], 2), self.phrases[best_phrase[e]]) for e in top
+            Candidate(self.entries[entry], round(score, 2), self.phrases[phrasing])
+            for entry, score, phrasing in search(query, certainty / total, lang, limit)
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks)

@@ -6,12 +6,18 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
+from bot.engine_cache import CACHE_ENV
+
+# Built engines are cached on disk (bot.engine_cache): the suite, and the CLI processes it starts,
+# use a folder of their own, never the user's.
+os.environ.setdefault(CACHE_ENV, tempfile.mkdtemp(prefix="bot-engine-cache-"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = REPO_ROOT / "knowledge"

@@ -484,3 +484,20 @@ def test_questions_mostly_about_unknown_things_are_declined_plainly(engine: Engi
 @pytest.mark.parametrize("text", ["𗀀Ѐ", "Ѐ\U000e0001", "при\u0378вет"])
 def test_characters_the_lemmatizer_cannot_name_do_not_crash(engine: Engine, text: str):
     assert engine.ask(text).outcome in set(Outcome)
+
+
+@pytest.mark.parametrize("question", ["Who is Peskov?", "Что сказал Песков?", "What did China say about it?"])
+def test_each_question_is_folded_once(engine: Engine, question: str, monkeypatch: pytest.MonkeyPatch):
+    import bot.engine
+    import bot.matcher
+
+    calls: list[str] = []
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return fold(text)
+
+    monkeypatch.setattr(bot.engine, "fold", counting)
+    monkeypatch.setattr(bot.matcher, "fold", counting)
+    engine.ask(question)
+    assert calls == [question]
