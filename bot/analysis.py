@@ -47,6 +47,7 @@ def detect_language(text: str) -> str:
 
 
 _WORD = re.compile(r"[\u0400-\u04ff]+")
+COMMON_ENGLISH_ZIPF = 3.0  # "pro", "tam" are English words too; "chto", "skazal", "peskov" are not
 
 
 @lru_cache(maxsize=1)
@@ -124,6 +125,10 @@ class Analyzer:
         if is_cyrillic(word):
             return word in self.stopwords["ru"] or word in self.stopwords["uk"]
         return word in self.stopwords["en"]
+
+    def is_common_english(self, word: str) -> bool:
+        """A Latin word common enough in English to be English, not a name or Latin-typed Russian."""
+        return not is_cyrillic(word) and self.zipf(word, "en") >= COMMON_ENGLISH_ZIPF
 
     def _zipf(self, word: str, lang: str) -> float:
         """How common the word is in its language (Zipf scale: 0 unknown, 7 "the")."""

@@ -12,6 +12,7 @@ from bot.loader import load_knowledge
 from bot.matcher import Candidate, Matcher
 from bot.model import Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
+from bot.retype import Retyper
 from bot.textnorm import fold, strip_invisible
 
 # Calibrated on tests/questions.yaml with `python -m bot eval` (see README, "Matching").
@@ -42,6 +43,9 @@ class Engine:
         self.matcher = Matcher(kb)
         self._notes = {entry.id: _notes_for(entry, kb) for entry in kb.entries}
         self._silent = _silent_party_pattern(kb)
+        analyzer = self.matcher.analyzer
+        names = frozenset(w for w in self.matcher.known_words if not analyzer.is_common_english(w))
+        self.retyper = Retyper(analyzer, names)
 
     @classmethod
     def load(cls, folder: Path) -> Engine:
@@ -55,8 +59,11 @@ class Engine:
     def ask(self, question: str) -> Reply:
         """Answer, clarify or decline one question from a reader."""
         cleaned = _clean(question)
-        lang = detect_language(cleaned)  # once: the matcher analyses in it, the reply carries it
-        return replace(self._ask(cleaned, lang), lang=lang)
+        # Russian or Ukrainian typed in Latin letters is matched as the Cyrillic it stands for; the
+        # reply still echoes what the reader wrote.
+        text = self.retyper.retype(cleaned)
+        lang = detect_language(text)  # once: the matcher analyses in it, the reply carries it
+        return replace(self._ask(text, lang), question=cleaned, lang=lang)
 
     def _ask(self, cleaned: str, lang: str) -> Reply:
         if not fold(cleaned):
