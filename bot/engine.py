@@ -135,7 +135,7 @@ class Engine:
 
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Ranked candidates, for inline results and diagnostics."""
-        return self.matcher.rank(_clean(question), limit)
+        return self.matcher.rank(self.retyper.retype(_clean(question)), limit)
 
     def answer_entry(self, entry_id: str) -> Reply | None:
         """The answer card for one entry (buttons, deep links); None for an unknown id."""
