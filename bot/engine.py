@@ -46,6 +46,13 @@ class Engine:
         analyzer = self.matcher.analyzer
         names = frozenset(w for w in self.matcher.known_words if not analyzer.is_common_english(w))
         self.retyper = Retyper(analyzer, names)
+        # Entries whose own question asks who someone is ("Who is Dmitry Peskov?").
+        who = self.matcher.question_words & {t for t, _, _ in self.matcher.analyse("who")}
+        self._about_who = frozenset(
+            e.id for e in kb.entries if who & {t for t, _, _ in self.matcher.analyse(e.question, "en")}
+        )
+        self._who = who
+        self._speech_verbs = frozenset(v for v in kb.speech_verbs if " " not in v)
 
     @classmethod
     def load(cls, folder: Path) -> Engine:
@@ -99,6 +106,7 @@ class Engine:
             and match.specific
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
+            and not self._asks_words_of_whom(best.entry.id, cleaned, lang, match.asks)
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         ):
@@ -124,6 +132,17 @@ class Engine:
             self.kb.article,
             score=best.score if best else 0.0,
             suggestions=self.examples(),
+        )
+
+    def _asks_words_of_whom(self, entry_id: str, question: str, lang: str, asks: frozenset[str]) -> bool:
+        """A question about what someone said ("What did Peskov say?", "Лавров что сказал?") that an
+        entry about who that person is would answer with the wrong thing."""
+        if entry_id not in self._about_who or asks & self._who:
+            return False
+        readings = self.matcher.analyzer.readings
+        return any(
+            word in self._speech_verbs or readings(word, lang)[0] in self._speech_verbs
+            for word in fold(question).split()
         )
 
     def _silent_party(self, question: str) -> Party | None:
