@@ -120,6 +120,11 @@ class Analyzer:
                 forms.append(form)
         return tuple(forms) or (word,)
 
+    def in_dictionary(self, word: str, lang: str) -> bool:
+        """A Russian or Ukrainian word the morphological dictionary knows ("буче": a form of "Буча")."""
+        lang = self.word_language(word, lang)
+        return lang != "en" and bool(self._morph[lang].word_is_known(word))
+
     def is_stopword(self, word: str, lang: str) -> bool:
         """In the language's standard list (a Cyrillic word: the Russian or the Ukrainian one)."""
         if is_cyrillic(word):
