@@ -60,6 +60,7 @@ def detect_language(text: str) -> str:
 
 
 _WORD = re.compile(r"[\u0400-\u04ff]+")
+COMMON_ENGLISH_ZIPF = 3.0  # "pro", "tam" are English words too; "chto", "skazal", "peskov" are not
 
 
 _TABLES: dict[str, dict[str, float]] = {}  # the shipped Zipf table, per language, read once per process
@@ -190,11 +191,20 @@ class Analyzer:
 
         return readings
 
+    def in_dictionary(self, word: str, lang: str) -> bool:
+        """A Russian or Ukrainian word the morphological dictionary knows ("буче": a form of "Буча")."""
+        lang = self.word_language(word, lang)
+        return lang != "en" and bool(self._morphology(lang).word_is_known(word))
+
     def is_stopword(self, word: str, lang: str) -> bool:
         """In the language's standard list (a Cyrillic word: the Russian or the Ukrainian one)."""
         if is_cyrillic(word):
             return word in self._stopwords("ru") or word in self._stopwords("uk")
         return word in self._stopwords("en")
+
+    def is_common_english(self, word: str) -> bool:
+        """A Latin word common enough in English to be English, not a name or Latin-typed Russian."""
+        return not is_cyrillic(word) and self.zipf(word, "en") >= COMMON_ENGLISH_ZIPF
 
     def _zipf(self, word: str, lang: str) -> float:
         """How common the word is in its language (Zipf scale: 0 unknown, 7 "the")."""

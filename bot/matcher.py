@@ -289,6 +289,8 @@ class Matcher:
             return word, 1.0  # an inflected form of a word the knowledge uses
         if self.analyzer.zipf(word, lang) >= REAL_WORD_ZIPF:
             return word, 1.0  # "weather" is not a typo of "whether": it is a word we don't know
+        if self.analyzer.in_dictionary(word, lang):
+            return word, 1.0  # "буче" (Bucha) is not a typo of "буде": the dictionary knows it
         # A meaningful word first: "pleasde" is "pleased", not the filler word "please".
         for choices in (self._content_choices, self._filler_choices):
             # Two measures: optimal string alignment counts a swapped pair of letters ("tlaks") as

@@ -1,0 +1,142 @@
+"""Russian and Ukrainian typed in Latin letters, retyped in Cyrillic before the question is analysed.
+
+Two slips are common in chats: the keyboard left on the English layout ("xnj crfpfk gtcrjd" is
+"что сказал песков" typed on the same keys), and Latin transliteration on a phone without a
+Cyrillic keyboard ("chto skazal peskov", "shcho napysav nikolenko"). Both read to the matcher as
+unknown, rare Latin words, so the question is declined. A message is retyped only when its
+Latin words are not English but their Cyrillic reading is mostly common Russian or Ukrainian words:
+
+- keyboard layout: the standard ЙЦУКЕН (Russian) and Ukrainian layouts, a fixed table per keyboard;
+- transliteration: Russian read with cyrtranslit, and Russian and Ukrainian by reading
+  translitua's tables of the usual systems backwards (ICAO and passport spellings for Russian,
+  the official KMU 2010 system for Ukrainian, and the simple variants with j, ja, ju).
+
+Of these readings the one that makes most words common Russian or Ukrainian wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import cyrtranslit  # type: ignore[import-untyped]
+import translitua
+
+from bot.analysis import Analyzer, is_cyrillic, shared_analyzer
+from bot.textnorm import fold
+
+# The keys of a US keyboard and what the same keys type on the Russian and Ukrainian layouts.
+_QWERTY = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`"
+_LAYOUTS = {
+    "ru": "йцукенгшщзхъфывапролджэячсмитьбюё",
+    "uk": "йцукенгшщзхїфівапролджєячсмитьбю'",
+}
+_LATIN_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
+# Punctuation keys that are letters on a Cyrillic layout count as letters only inside a word.
+_LAYOUT_WORD = re.compile(r"[a-z\[\];'`,.]*[a-z][a-z\[\];'`,.]*(?<![,.])", re.IGNORECASE)
+MIN_RETYPED_WORDS = 2  # one Latin word alone ("Peskov?") stays as written
+COMMON_ZIPF = 3.0  # a Cyrillic reading at least this common in its language is a real word
+
+
+def _layout(lang: str) -> Callable[[str], str]:
+    table = str.maketrans(_QWERTY, _LAYOUTS[lang])
+    return lambda text: _LAYOUT_WORD.sub(lambda m: m.group().lower().translate(table), text)
+
+
+def _inverted(*tables: type) -> Callable[[str], str]:
+    """Latin -> Cyrillic by reading translitua's Cyrillic -> Latin tables backwards, longest
+    spelling first; where two letters share a spelling, the first table's first letter wins."""
+    pairs: dict[str, str] = {}
+    for table in tables:
+        for part in ("_MAIN_TRANSLIT_TABLE", "_FIRST_CHARACTERS"):
+            for letter, latin in getattr(table, part, {}).items():
+                if latin.isalpha() and latin.isascii():
+                    pairs.setdefault(latin, letter)
+    spellings = sorted(pairs.items(), key=lambda p: -len(p[0]))
+
+    def word(found: re.Match[str]) -> str:
+        latin, out, i = found.group().lower(), [], 0
+        while i < len(latin):
+            for spelling, letter in spellings:
+                if latin.startswith(spelling, i):
+                    out.append(letter)
+                    i += len(spelling)
+                    break
+            else:
+                out.append(latin[i])
+                i += 1
+        return "".join(out)
+
+    return lambda text: _LATIN_WORD.sub(word, text)
+
+
+def _russian(text: str) -> str:
+    return str(cyrtranslit.to_cyrillic(text.lower(), "ru"))
+
+
+_READINGS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("ru", _layout("ru")),
+    ("uk", _layout("uk")),
+    ("ru", _russian),
+    (
+        "ru",
+        _inverted(
+            translitua.RussianICAO, translitua.RussianSimple, translitua.RussianInternationalPassport1997
+        ),
+    ),
+    ("uk", _inverted(translitua.UkrainianKMU, translitua.UkrainianSimple)),
+)
+
+
+class Retyper:
+    """Decides whether a Latin-script question is Russian or Ukrainian, and retypes it if so."""
+
+    def __init__(self, analyzer: Analyzer, known_latin: frozenset[str]) -> None:
+        self.analyzer = analyzer
+        self.known_latin = known_latin  # the knowledge base's own Latin words: names, places
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled with the engine (bot.engine_cache): the analyser is the process's shared one."""
+        return {"known_latin": self.known_latin}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.analyzer = shared_analyzer()
+
+    def retype(self, text: str) -> str:
+        """The text in Cyrillic when it is Russian or Ukrainian typed in Latin letters, else as it is
+        (lowercased when retyped: case means nothing to the matcher)."""
+        chunks = text.split()
+        if not chunks or any(is_cyrillic(c) for c in chunks):
+            return text  # already Cyrillic, or mixed on purpose ("what did lavrov say кратко")
+        foreign = 0  # chunks only a retyping could count for: neither the knowledge's own nor English
+        for latin in chunks:
+            words = fold(latin).split()
+            if words and not any(w in self.known_latin for w in words) and not all(map(self._english, words)):
+                foreign += 1
+        if foreign < MIN_RETYPED_WORDS:
+            return text  # (and the Russian and Ukrainian tables are not needed to know it)
+        best, best_count = text, 0
+        for lang, reading in _READINGS:
+            retyped = [reading(c) for c in chunks]
+            # A word the knowledge base uses in Latin letters (a name, "NATO") is neutral, and so is
+            # one both readings make common ("pro", "i"); the rest decide.
+            russian = english = 0
+            for latin, cyrillic in zip(chunks, retyped, strict=True):
+                latin_words = fold(latin).split()
+                if not latin_words or any(w in self.known_latin for w in latin_words):
+                    continue
+                common = all(self._common(w, lang) for w in fold(cyrillic).split())
+                if all(self._english(w) for w in latin_words):
+                    english += not common
+                else:
+                    russian += common
+            if russian >= MIN_RETYPED_WORDS and russian > english and russian > best_count:
+                best, best_count = " ".join(retyped), russian
+        return best
+
+    def _english(self, word: str) -> bool:
+        return self.analyzer.is_common_english(word)
+
+    def _common(self, word: str, lang: str) -> bool:
+        return is_cyrillic(word) and self.analyzer.zipf(word, lang) >= COMMON_ZIPF
