@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.engine import Engine, EngineHolder
 from bot.questionlog import Pseudonymizer, QuestionLog
 from bot.tg.flood import FloodGuard
+from bot.tg.matching import Matching
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class BotData:
         self._flood: FloodGuard | None = None
         self.admins: frozenset[int] = frozenset()
         self.question_log: Recorder | None = None  # None: nothing is logged
+        self.matching = Matching()  # questions are matched in its threads, not on the event loop
 
     def setup(
         self,

@@ -27,6 +27,8 @@ from bot.replies import Outcome, Reply
 from bot.tg import feedback, keyboards
 from bot.tg.context import BotContext
 from bot.tg.flood import Verdict
+from bot.tg.matching import inline_match, sender_of
+from bot.tg.ratelimit import ReplyDropped
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,8 @@ async def send(
 
 
 async def answer_question(message: Message, question: str, context: BotContext) -> None:
-    reply = engine_of(context).ask(question)
+    engine = engine_of(context)
+    reply = await context.bot_data.matching.run(sender_of(message), lambda: engine.ask(question))
     sent: Message | None = None
     try:
         sent = await send(message, render_html(reply), reply)
@@ -277,8 +280,10 @@ async def answer_button(update: Update, context: BotContext) -> None:
     await query.answer()
     assert entry_id is not None
     feedback.record_pick(context, update, entry_id)
-    await message.chat.send_message(
-        render_html(reply), reply_markup=feedback.with_votes(reply, keyboards.questions_keyboard(reply.suggestions))
+    await message.reply_html(  # not chat.send_message: a reply stays in the button's forum topic
+        render_html(reply),
+        reply_markup=feedback.with_votes(reply, keyboards.questions_keyboard(reply.suggestions)),
+        do_quote=False,
     )
 
 
@@ -348,12 +353,13 @@ async def inline_query(update: Update, context: BotContext) -> None:
             next_offset=str(start + INLINE_PAGE) if more else None,  # PTB 22 Defaults send "" as "[]"
         )
         return
-    reply = engine.ask(text)
+    matching = context.bot_data.matching
+    reply, ranked = await inline_match(matching, query.from_user.id, engine, text, INLINE_MAX_RESULTS)
     ids: list[str] = []
     if reply.outcome is Outcome.ANSWER and reply.entry:
         ids.append(reply.entry.id)
     if reply.outcome is not Outcome.DECLINE:
-        for candidate in engine.rank(text, INLINE_MAX_RESULTS):
+        for candidate in ranked:
             if candidate.score >= SUGGEST_THRESHOLD and candidate.entry.id not in ids:
                 ids.append(candidate.entry.id)
     results = [_article_result(engine, i) for i in ids[:INLINE_MAX_RESULTS]]
@@ -372,8 +378,10 @@ async def on_error(update: object, context: BotContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
     if isinstance(error, RetryAfter):
-        # AIORateLimiter has already logged the 429 that outlasted its retries: say it once.
+        # The rate limiter has already logged the 429 that outlasted its retries: say it once.
         log.debug("Update %s dropped after rate-limit retries", update_id)
+    elif isinstance(error, ReplyDropped):  # shutting down: counted in the shutdown log line
+        log.debug("Update %s: reply dropped at shutdown (%s)", update_id, error)
     elif isinstance(error, TelegramError) and update_id is None:  # from polling, not from a handler
         log.warning("Telegram error while fetching updates: %s: %s", type(error).__name__, error)
     elif isinstance(error, TelegramError):
