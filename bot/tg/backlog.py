@@ -24,20 +24,24 @@ class BoundedUpdateQueue(asyncio.Queue[object]):
         self.backlog = backlog
         self.in_progress = 0  # taken out and not yet marked done
         self.peak = 0
+        self.released = False  # shutting down: fetching has stopped, nothing to hold back any more
         self._room = asyncio.Event()
         self._room.set()
 
     @property
     def full_backlog(self) -> bool:
-        return self.in_progress >= self.backlog
+        return not self.released and self.in_progress >= self.backlog
+
+    def release(self) -> None:
+        """Shutdown: the Updater has stopped, so hand out what is queued (the lanes drop what is late)."""
+        self.released = True
+        self._room.set()
 
     async def get(self) -> object:
         while self.full_backlog:
             self._room.clear()
             await self._room.wait()
-        item = await super().get()
-        self._taken()
-        return item
+        return await super().get()  # which takes the item with get_nowait: counted there
 
     def get_nowait(self) -> object:
         item = super().get_nowait()

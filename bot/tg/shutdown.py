@@ -18,6 +18,7 @@ from typing import Any
 
 from telegram.ext import Application, ExtBot
 
+from bot.tg.backlog import BoundedUpdateQueue
 from bot.tg.context import BotContext, BotData
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.ratelimit import ChatRateLimiter
@@ -42,6 +43,8 @@ class GracefulApplication(Application[ExtBot[Any], BotContext, dict[Any, Any], d
         started = time.monotonic()
         pending = lanes.busy if lanes is not None else 0
         log.info("Stopping: fetching stopped; %d update(s) still being answered, grace %.0f s", pending, self.grace)
+        if isinstance(self.update_queue, BoundedUpdateQueue):
+            self.update_queue.release()
         if chat_limiter is not None:
             chat_limiter.close_at(chat_limiter.clock() + self.grace)
         if lanes is not None:
