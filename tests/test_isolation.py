@@ -139,3 +139,24 @@ async def test_fetching_pauses_while_the_backlog_is_full_and_nothing_is_lost(eng
         assert queue.peak <= backlog
         assert bot.logs.problems() == []
         assert fake.rejections == []
+
+
+async def test_replies_and_button_answers_stay_in_their_forum_topic(bot: Harness) -> None:
+    fake = bot.fake
+    forum = fake.forum(-100_888, "Readers' forum")["id"]
+    topic = fake.create_topic(forum, "Istanbul talks")
+    fake.group_message(forum, ALICE, f"/ask {QUESTION}", topic=topic)
+    [card] = await fake.wait_for_messages(1, chat_id=forum)
+    questions = [b for b in card.buttons if b["callback_data"].startswith("a:")]
+    assert questions, "the answer card offers follow-up questions"
+    fake.callback_query(BOB, card, questions[0]["callback_data"])  # a button press in the topic
+    fake.group_message(forum, CAROL, "/ask Wher wer the tlks?", topic=topic)  # a did-you-mean, or an answer
+    replies = await fake.wait_for_messages(3, chat_id=forum)
+    picks = [b for b in replies[-1].buttons if b["callback_data"].startswith("a:")]
+    if picks:
+        fake.callback_query(CAROL, replies[-1], picks[0]["callback_data"])
+        replies = await fake.wait_for_messages(4, chat_id=forum)
+    print(f"  {len(replies)} replies in the topic, threads: {[m.thread_id for m in replies]}")
+    assert [m.thread_id for m in replies] == [topic] * len(replies)
+    assert all(int(m.params["message_thread_id"]) == topic for m in replies)
+    assert fake.rejections == []
