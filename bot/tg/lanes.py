@@ -102,6 +102,7 @@ class TwoLaneUpdateProcessor(BaseUpdateProcessor):
         finally:
             if task is not None:
                 self.counts.running.discard(task)
+            _discard(coroutine)  # cancelled while waiting for a slot: never started (no-op otherwise)
 
     async def _message_lane(self, chat: int | None, coroutine: Awaitable[object]) -> None:
         lane = self._chats.get(chat)
