@@ -83,7 +83,8 @@ async def flood_control(update: Update, context: BotContext) -> None:
     """Group -1, before every other handler: over the limit, the update stops here.
 
     The sender is told once per burst (an alert on a button, a message in a chat, an empty inline
-    answer); further updates in the burst get only the acknowledgement Telegram needs."""
+    answer); further updates in the burst get only the acknowledgement Telegram needs (a button
+    press; an inline query is left to expire, so a flood of them costs no request each)."""
     if not _is_for_this_bot(update, context.bot):
         return
     verdict = context.bot_data.flood.check(_sender_key(update))
@@ -94,7 +95,7 @@ async def flood_control(update: Update, context: BotContext) -> None:
     warn = verdict is Verdict.WARN
     if update.callback_query:
         await update.callback_query.answer(FLOOD_NOTICE if warn else None, show_alert=warn)
-    elif update.inline_query:
+    elif update.inline_query and warn:  # later ones stay unanswered: one HTTP call less each
         await update.inline_query.answer([], cache_time=0, is_personal=True)
     elif warn and update.effective_message:
         await send(update.effective_message, html.escape(FLOOD_NOTICE))
