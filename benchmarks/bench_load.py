@@ -2,7 +2,7 @@
 
 Run from anywhere:  python benchmarks/bench_load.py [--runs R]
 
-The real application with python-telegram-bot's AIORateLimiter (30 sendMessage/s overall, 20/min per
+The real application with its per-chat rate limiter (30 sendMessage/s overall, 1/s per private chat, 20/min per
 group) long-polls a FakeTelegram server in this process; 1,000 mixed updates (private questions,
 group /ask, inline queries, button presses) are pushed in bursts (tests/load_scenario.py). Printed
 per run: how long pushing and answering took, and the latency from push to answer of inline queries,

@@ -50,6 +50,8 @@ class Settings:
     question_log_key: str | None = field(default=None, repr=False)
     retention_days: int = 90
     reload_max_loss: float = DEFAULT_RELOAD_MAX_LOSS  # RELOAD_MAX_LOSS, a fraction from 0 to 1
+    shutdown_grace_seconds: float = 10.0  # SIGTERM: how long pending replies may still go out
+    update_backlog: int = 1000  # updates being answered at once before fetching pauses
 
     def require_token(self) -> str:
         """The token, or a ConfigError that explains how to get one."""
@@ -135,6 +137,12 @@ def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Set
     flood_text = get("FLOOD_LIMIT_PER_MINUTE") or "20"
     if not flood_text.isdecimal() or int(flood_text) < 1:
         raise ConfigError(f"FLOOD_LIMIT_PER_MINUTE must be a positive whole number, got {flood_text!r}")
+    grace_text = get("SHUTDOWN_GRACE_SECONDS") or "10"
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", grace_text) or float(grace_text) > 3600:
+        raise ConfigError(f"SHUTDOWN_GRACE_SECONDS must be a number of seconds from 0 to 3600, got {grace_text!r}")
+    backlog_text = get("UPDATE_BACKLOG") or "1000"
+    if not backlog_text.isdecimal() or int(backlog_text) < 1:
+        raise ConfigError(f"UPDATE_BACKLOG must be a positive whole number, got {backlog_text!r}")
     admins = set()
     for part in (get("ADMIN_USER_IDS") or "").replace(";", ",").split(","):
         if part.strip():
@@ -165,6 +173,8 @@ def _telegram_settings(get: Callable[[str], str | None], knowledge: Path) -> Set
         webhook_max_body_bytes=body_bytes,
         webhook_timeout=timeout,
         webhook_connection_limit=connections,
+        shutdown_grace_seconds=float(grace_text),
+        update_backlog=int(backlog_text),
     )
 
 

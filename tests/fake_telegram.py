@@ -23,6 +23,7 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import socket
 import threading
 import time
@@ -66,6 +67,13 @@ class SentMessage:
     message: JSON  # the Message object returned to the bot
     previous_texts: list[str | None] = field(default_factory=list)
     deleted: bool = False
+    seq: int = 0  # order among everything the fake accepted (messages, inline and button answers)
+    at: float = 0.0  # time.monotonic() when accepted
+
+    @property
+    def thread_id(self) -> int | None:
+        """The forum topic the message went to (None: not in a topic)."""
+        return self.message.get("message_thread_id") if self.message.get("is_topic_message") else None
 
     @property
     def buttons(self) -> list[JSON]:
@@ -85,6 +93,8 @@ class CallbackAnswer:
     show_alert: bool
     url: str | None
     params: JSON
+    seq: int = 0
+    at: float = 0.0
 
 
 @dataclass
@@ -97,6 +107,8 @@ class InlineAnswer:
     cache_time: int | None
     is_personal: bool
     params: JSON
+    seq: int = 0
+    at: float = 0.0
 
 
 @dataclass
@@ -114,6 +126,7 @@ class _Fault:
     status: int = 0
     description: str = ""
     retry_after: int | None = None
+    chat_id: int | None = None  # only calls addressed to this chat (None: any call)
 
 
 @dataclass
@@ -234,6 +247,10 @@ class FakeTelegram:
         self._faults: dict[str, deque[_Fault]] = {}
         self._first_call_faults: list[_FirstCallFault] = []
         self._first_call_failures: list[str] = []
+        self._chat_limits: dict[int, float] = {}  # chat -> monotonic time its 429 pause ends
+        self._limited_calls: list[tuple[str, JSON]] = []
+        self._topics: dict[int, dict[int, str]] = {}  # forum chat -> thread id -> topic name
+        self._seq = itertools.count(1)
         self._delays: dict[str, deque[float]] = {}
         self._handlers: dict[str, tuple[str, Callable[[JSON], Any]]] = {
             name[5:].lower(): (name[5:], getattr(self, name))
@@ -330,9 +347,13 @@ class FakeTelegram:
             params = rules.decode_params(url.query, ctype, body)
             with self._lock:
                 self._calls.append((name, params))
-                delay, fault = _pop(self._delays, name), _pop(self._faults, name)
-                if fault is None:
+                limited = self._chat_limit(name, params)
+                delay = _pop(self._delays, name)
+                fault = None if limited else _pop_fault(self._faults, name, _int(params.get("chat_id"), 0))
+                if fault is None and not limited:
                     fault = self._first_call_fault(name, params)
+            if limited:
+                return limited
             if delay:
                 self._stopping.wait(delay)
             if fault is not None and fault.kind == "drop":
@@ -351,6 +372,22 @@ class FakeTelegram:
                 with self._lock:
                     self._rejections.append(Rejection(name, params, err.description))
             return rules.error_response(err.status, err.description, err.parameters)
+
+    def _chat_limit(self, method: str, params: JSON) -> tuple[int, bytes] | None:
+        """A 429 with the seconds left, for a message or edit to a chat under ``limit_chat``."""
+        chat = _int(params.get("chat_id"), 0)
+        until = self._chat_limits.get(chat)
+        if until is None or not method.startswith(("send", "copy", "forward", "edit")):
+            return None
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._chat_limits[chat]
+            return None
+        self._limited_calls.append((method, params))
+        retry_after = max(1, math.ceil(left))
+        return rules.error_response(
+            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        )
 
     # ------------------------------------------------------------------ Bot API methods
 
@@ -489,9 +526,12 @@ class FakeTelegram:
         if markup is not None:
             rules.validate_reply_markup(markup)
         with self._lock:
+            thread = self._require_thread(chat, params.get("message_thread_id"))
             reply_to = self._resolve_reply(chat["id"], params)
             if markup and "inline_keyboard" in markup:
                 content["reply_markup"] = markup
+            if thread is not None:
+                content.update(message_thread_id=thread, is_topic_message=True)
             message = self._new_message(chat, self.bot_user, reply_to, **content)
             record = SentMessage(
                 method,
@@ -506,10 +546,21 @@ class FakeTelegram:
                 params.get("link_preview_options"),
                 params,
                 message,
+                seq=next(self._seq),
+                at=time.monotonic(),
             )
             self._sent.append(record)
             self._sent_index[(chat["id"], record.message_id)] = record
             return message
+
+    def _require_thread(self, chat: JSON, raw: Any) -> int | None:
+        """message_thread_id as Telegram checks it: an existing topic of a forum supergroup."""
+        if raw is None or raw == "":
+            return None
+        thread = _int(raw, -1)
+        if thread not in self._topics.get(chat["id"], {}):
+            raise bad_request("message thread not found")
+        return thread
 
     def _resolve_reply(self, chat_id: int, params: JSON) -> JSON | None:
         reply = params.get("reply_parameters") or {}
@@ -581,7 +632,15 @@ class FakeTelegram:
         query_id = self._close_query(params.get("callback_query_id"), "c")
         with self._lock:
             self._callback_answers.append(
-                CallbackAnswer(query_id, text, bool(params.get("show_alert")), params.get("url"), params)
+                CallbackAnswer(
+                    query_id,
+                    text,
+                    bool(params.get("show_alert")),
+                    params.get("url"),
+                    params,
+                    seq=next(self._seq),
+                    at=time.monotonic(),
+                )
             )
         return True
 
@@ -597,6 +656,8 @@ class FakeTelegram:
                     params.get("cache_time"),
                     bool(params.get("is_personal")),
                     params,
+                    seq=next(self._seq),
+                    at=time.monotonic(),
                 )
             )
         return True
@@ -675,6 +736,29 @@ class FakeTelegram:
         """Register a channel."""
         return self.group(chat_id, title, type="channel", username=username)
 
+    def forum(self, chat_id: int, title: str = "Test forum") -> JSON:
+        """Register a forum supergroup (topics enabled); add topics with ``create_topic``."""
+        chat = self.group(chat_id, title)
+        chat["is_forum"] = True
+        with self._lock:
+            self._chats[chat_id] = dict(chat)
+            self._topics.setdefault(chat_id, {})
+        return chat
+
+    def create_topic(self, chat_id: int, name: str = "Topic") -> int:
+        """Open a topic in a forum; its thread id is the id of its forum_topic_created service message."""
+        with self._lock:
+            chat = self._chats[chat_id]
+            if not chat.get("is_forum"):
+                raise ValueError("topics exist only in forum supergroups")
+            created = {"name": name, "icon_color": 7322096}
+            opener = {"id": 1, "is_bot": False, "first_name": "Forum admin"}
+            service = self._new_message(chat, opener, None, forum_topic_created=created)
+            thread = service["message_id"]
+            service.update(message_thread_id=thread, is_topic_message=True)
+            self._topics[chat_id][thread] = name
+            return thread
+
     def block_chat(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
         """Make every call addressed to ``chat_id`` fail with 403 ``description``."""
         with self._lock:
@@ -742,9 +826,12 @@ class FakeTelegram:
         reply_to: MessageRef | None = None,
         entities: list[JSON] | None = None,
         update_type: str = "message",
+        topic: int | None = None,
         **extra: Any,
     ) -> JSON:
         """Deliver a message from ``user`` (None: no ``from``) in ``chat``; return the Message.
+
+        ``topic``: a thread id from ``create_topic``: the message is in that forum topic.
 
         Commands and @mentions get bot_command/mention entities unless ``entities`` is given;
         ``reply_to`` is a Message dict, a SentMessage or a message_id in ``chat``; ``extra`` keys
@@ -760,6 +847,11 @@ class FakeTelegram:
         elif isinstance(reply_to, int):
             with self._lock:
                 reply_to = self._messages[(chat_obj["id"], reply_to)]
+        if topic is not None:
+            with self._lock:
+                if topic not in self._topics.get(chat_obj["id"], {}):
+                    raise ValueError(f"no topic {topic} in chat {chat_obj['id']}")
+            extra.update(message_thread_id=topic, is_topic_message=True)
         message = self._new_message(chat_obj, sender, reply_to, **extra)
         self.push_update({update_type: message})
         return message
@@ -888,6 +980,12 @@ class FakeTelegram:
             return [m for m in self._sent if chat_id is None or m.chat_id == chat_id]
 
     @property
+    def limited_calls(self) -> list[tuple[str, JSON]]:
+        """Calls answered 429 by ``limit_chat`` (method, params), in order."""
+        with self._lock:
+            return list(self._limited_calls)
+
+    @property
     def inline_answers(self) -> list[InlineAnswer]:
         with self._lock:
             return list(self._inline_answers)
@@ -964,8 +1062,10 @@ class FakeTelegram:
         description: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Answer the next ``times`` calls of ``method`` ("*" = any method) with an error."""
+        """Answer the next ``times`` calls of ``method`` ("*" = any method) with an error; with
+        ``chat_id``, only calls addressed to that chat."""
         if status == 429 and retry_after is None:
             retry_after = 1
         if description is None:
@@ -976,7 +1076,7 @@ class FakeTelegram:
             )
         with self._lock:
             faults = self._faults.setdefault(method.lower(), deque())
-            faults.extend(_Fault("fail", status, description, retry_after) for _ in range(times))
+            faults.extend(_Fault("fail", status, description, retry_after, chat_id) for _ in range(times))
 
     def fail_first_calls(
         self,
@@ -1016,10 +1116,17 @@ class FakeTelegram:
         with self._lock:
             return list(self._first_call_failures)
 
-    def drop_next(self, method: str, times: int = 1) -> None:
-        """Close the connection without answering the next call(s); they are not executed."""
+    def drop_next(self, method: str, times: int = 1, chat_id: int | None = None) -> None:
+        """Close the connection without answering the next call(s) (to ``chat_id``); not executed."""
         with self._lock:
-            self._faults.setdefault(method.lower(), deque()).extend(_Fault("drop") for _ in range(times))
+            faults = self._faults.setdefault(method.lower(), deque())
+            faults.extend(_Fault("drop", chat_id=chat_id) for _ in range(times))
+
+    def limit_chat(self, chat_id: int, seconds: float) -> None:
+        """Telegram's flood control for one chat: for ``seconds`` from now every message or edit
+        to ``chat_id`` is answered 429 with retry_after = the whole seconds left (at least 1)."""
+        with self._lock:
+            self._chat_limits[chat_id] = time.monotonic() + seconds
 
     def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
         """Sleep before handling the next call(s); they are still executed afterwards."""
@@ -1036,12 +1143,24 @@ class FakeTelegram:
             self._faults.clear()
             self._delays.clear()
             self._first_call_faults.clear()
+            self._chat_limits.clear()
 
 
 def _pop(queues: dict[str, deque[Any]], method: str) -> Any:
     for key in (method.lower(), "*"):
         if queues.get(key):
             return queues[key].popleft()
+    return None
+
+
+def _pop_fault(faults: dict[str, deque[_Fault]], method: str, chat_id: int) -> _Fault | None:
+    """The first pending fault for ``method`` (or "*") that applies to a call to ``chat_id``."""
+    for key in (method.lower(), "*"):
+        queue = faults.get(key)
+        for fault in queue or ():
+            if fault.chat_id is None or fault.chat_id == chat_id:
+                queue.remove(fault)  # type: ignore[union-attr]
+                return fault
     return None
 
 

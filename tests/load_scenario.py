@@ -3,8 +3,8 @@ benchmarks/bench_load.py (latency figures): 1,000 updates through the real appli
 limiter, against the fake Bot API.
 
 Private questions from many users, group /ask in many groups, inline queries and presses of buttons on
-messages the bot sent, pushed in bursts far faster than python-telegram-bot's AIORateLimiter lets
-answers out (30 requests/s with a chat_id overall, 20/min per group).
+messages the bot sent, pushed in bursts far faster than the bot's rate limiter lets
+answers out (30 messages/s overall, about 1/s per private chat, 20/min per group).
 """
 
 from __future__ import annotations

@@ -134,3 +134,27 @@ def test_token_rejected_by_telegram_is_explained(e2e_fake: FakeTelegram, tmp_pat
     assert "Traceback" not in output
     assert result.returncode == 2
     assert "@BotFather" in output
+
+
+async def test_sigterm_with_a_backlog_exits_within_the_grace_period(
+    e2e_fake: FakeTelegram, e2e_spawn: Spawn
+) -> None:
+    grace = 2.0
+    margin = 3.0 + grace / 2  # stopping the Updater, the question log and the interpreter itself
+    bot = e2e_spawn(bot_env(e2e_fake, SHUTDOWN_GRACE_SECONDS=str(grace))).wait_polling(e2e_fake)
+    group = e2e_fake.group(-100_999, "Backlogged group")["id"]
+    for n in range(25):  # 25 group replies at 20 a minute: over a minute of backlog (a chat may queue 30)
+        e2e_fake.group_message(group, 30_000 + n, "/ask Where were the talks held?")
+    await e2e_fake.wait_for_messages(1, chat_id=group, timeout=20)
+    await e2e_fake.wait_for_updates_consumed(timeout=20)
+    started = time.monotonic()
+    code = bot.stop(signal.SIGTERM, timeout=grace + margin)
+    took = time.monotonic() - started
+    sent = len(e2e_fake.sent_messages(group))
+    [line] = [line for line in bot.log.splitlines() if "repl" in line and "dropped" in line]
+    dropped = int(line.split(": ", 2)[-1].split(" repl")[0].rsplit(" ", 1)[-1])
+    print(f"  exit {took:.1f} s after SIGTERM (grace {grace:.0f} s); {sent} sent, {dropped} dropped")
+    assert code == 0, bot.log_tail()
+    assert sent + dropped == 25  # every reply either went out or is counted as dropped
+    assert 0 < sent < 25
+    assert "Traceback" not in bot.log

@@ -491,6 +491,59 @@ def test_drop_and_delay(fake: FakeTelegram) -> None:
     assert [m.plain_text for m in fake.sent_messages()] == ["late"]  # executed after all
 
 
+def test_faults_for_one_chat_leave_other_chats_alone(fake: FakeTelegram, api: Api) -> None:
+    other = fake.user(USER + 1)["id"]
+    fake.fail_next("sendMessage", 500, chat_id=USER)
+    assert api("sendMessage", chat_id=other, text="fine")["ok"]
+    assert description(api("sendMessage", chat_id=USER, text="x")) == "Internal Server Error"
+    assert api("sendMessage", chat_id=USER, text="x")["ok"]
+
+
+def test_limit_chat_answers_429_with_the_seconds_left(fake: FakeTelegram, api: Api) -> None:
+    other = fake.user(USER + 1)["id"]
+    fake.limit_chat(USER, 20)
+    body = api("sendMessage", chat_id=USER, text="x")
+    assert body["error_code"] == 429 and body["parameters"]["retry_after"] in (19, 20)
+    assert description(api("editMessageText", chat_id=USER, message_id=1, text="y")).startswith(
+        "Too Many Requests"
+    )
+    assert api("sendMessage", chat_id=other, text="fine")["ok"]  # only that chat is limited
+    assert api("getMe")["ok"]
+    assert [method for method, _ in fake.limited_calls] == ["sendMessage", "editMessageText"]
+    fake.limit_chat(USER, 0.2)
+    time.sleep(0.25)
+    assert api("sendMessage", chat_id=USER, text="x")["ok"]  # the pause is over
+
+
+def test_message_thread_id_must_be_a_topic_of_a_forum(fake: FakeTelegram, api: Api) -> None:
+    forum = fake.forum(-100500)["id"]
+    topic = fake.create_topic(forum, "Sanctions")
+    plain = fake.group(-100600)["id"]
+    asked = fake.group_message(forum, USER, "in a topic", topic=topic)
+    assert asked["message_thread_id"] == topic and asked["is_topic_message"] is True
+
+    sent = api("sendMessage", chat_id=forum, text="answer", message_thread_id=topic)["result"]
+    assert sent["message_thread_id"] == topic and sent["is_topic_message"] is True
+    general = api("sendMessage", chat_id=forum, text="to General")["result"]
+    assert "message_thread_id" not in general
+    assert [m.thread_id for m in fake.sent_messages(forum)] == [topic, None]
+    for chat, thread in ((forum, topic + 99), (plain, topic)):
+        body = api("sendMessage", chat_id=chat, text="x", message_thread_id=thread)
+        assert description(body) == "Bad Request: message thread not found"
+    with pytest.raises(ValueError):
+        fake.group_message(plain, USER, "x", topic=topic)
+
+
+def test_everything_accepted_is_numbered_in_order(fake: FakeTelegram, api: Api) -> None:
+    query = fake.inline_query(USER, "q")["inline_query"]["id"]
+    api("sendMessage", chat_id=USER, text="first")
+    api("answerInlineQuery", inline_query_id=query, results=[])
+    api("sendMessage", chat_id=USER, text="second")
+    [answer] = fake.inline_answers
+    first, second = fake.sent_messages()
+    assert first.seq < answer.seq < second.seq and first.at <= answer.at <= second.at
+
+
 # ---------------------------------------------------------------------- python-telegram-bot
 
 

@@ -17,7 +17,6 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -36,11 +35,15 @@ from bot.config import Settings
 from bot.engine import Engine, EngineHolder
 from bot.questionlog.writer import open_question_log
 from bot.tg import commands, feedback, handlers, language, startup
+from bot.tg.backlog import BoundedUpdateQueue
 from bot.tg.context import CONTEXT_TYPES, BotApplication, BotContext, BotData, Recorder
 from bot.tg.flood import FloodGuard
 from bot.tg.lanes import TwoLaneUpdateProcessor
 from bot.tg.logs import configure_logging
+from bot.tg.ratelimit import ChatRateLimiter
 from bot.tg.resources import raise_open_files_limit
+from bot.tg.retry import CONNECTION_POOL
+from bot.tg.shutdown import GracefulApplication
 from bot.tg.startup import ConfigurationRetryRequest
 from bot.tg.webhook import install_webhook_updater, limits_from
 
@@ -58,21 +61,26 @@ def build_application(
     """The whole bot, ready for run_polling/run_webhook (or initialize/start in tests).
 
     Without ``question_log`` nothing is logged (tests and benchmarks pass one when they want it);
-    rate_limit=False leaves out AIORateLimiter (benchmarks measure the bot without Telegram's caps)."""
+    rate_limit=False leaves out the rate limiter (benchmarks measure the bot without Telegram's caps).
+    Replies are paced per chat (bot.tg.ratelimit), a transient failure is retried once (bot.tg.retry),
+    fetching pauses while UPDATE_BACKLOG updates are being answered (bot.tg.backlog), and SIGTERM
+    gives pending replies SHUTDOWN_GRACE_SECONDS (bot.tg.shutdown)."""
     builder: ApplicationBuilder[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any] = (
         Application.builder()
         .token(settings.require_token())
+        .application_class(GracefulApplication, kwargs={"grace": settings.shutdown_grace_seconds})
         .context_types(CONTEXT_TYPES)
+        .update_queue(BoundedUpdateQueue(settings.update_backlog))
+        .request(ConfigurationRetryRequest(connection_pool_size=CONNECTION_POOL))
         .defaults(
             Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True))
         )
         .concurrent_updates(TwoLaneUpdateProcessor(CONCURRENT_MESSAGES, quick=CONCURRENT_QUICK_ANSWERS))
-        .request(ConfigurationRetryRequest())  # the default request, retrying configuration calls
         .post_init(on_startup)
         .post_shutdown(startup.cancel_background)
     )
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(ChatRateLimiter())
     if settings.base_url:
         base = settings.base_url.rstrip("/")
         files = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"

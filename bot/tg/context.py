@@ -12,6 +12,7 @@ from bot.engine import Engine, EngineHolder
 from bot.questionlog import Pseudonymizer, QuestionLog
 from bot.tg.flood import FloodGuard
 from bot.tg.language import LanguageChoices
+from bot.tg.matching import Matching
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class BotData:
         self.question_log: Recorder | None = None  # None: nothing is logged
         self.languages = LanguageChoices()  # readers' /language choices (stored with the question log)
         self.background: set[asyncio.Task[None]] = set()  # start-up work still retrying (menus)
+        self.matching = Matching()  # questions are matched in its threads, not on the event loop
 
     def setup(
         self,

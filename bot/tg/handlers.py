@@ -31,6 +31,8 @@ from bot.replies import Outcome, Reply
 from bot.tg import feedback, keyboards, language
 from bot.tg.context import BotContext
 from bot.tg.flood import Verdict
+from bot.tg.matching import inline_match, sender_of
+from bot.tg.ratelimit import ReplyDropped
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,8 @@ async def flood_control(update: Update, context: BotContext) -> None:
     """Group -1, before every other handler: over the limit, the update stops here.
 
     The sender is told once per burst (an alert on a button, a message in a chat, an empty inline
-    answer); further updates in the burst get only the acknowledgement Telegram needs."""
+    answer); further updates in the burst get only the acknowledgement Telegram needs (a button
+    press; an inline query is left to expire, so a flood of them costs no request each)."""
     if not _is_for_this_bot(update, context.bot):
         return
     verdict = context.bot_data.flood.check(_sender_key(update))
@@ -127,7 +130,7 @@ async def flood_control(update: Update, context: BotContext) -> None:
     texts = await texts_for(update, context) if warn else gettext_for(None)
     if update.callback_query:
         await update.callback_query.answer(texts._(FLOOD_NOTICE) if warn else None, show_alert=warn)
-    elif update.inline_query:
+    elif update.inline_query and warn:  # later ones stay unanswered: one HTTP call less each
         await update.inline_query.answer([], cache_time=0, is_personal=True)
     elif warn and update.effective_message:
         await send(update.effective_message, texts.h_(FLOOD_NOTICE))
@@ -157,7 +160,8 @@ async def send(
 async def answer_question(update: Update, message: Message, question: str, context: BotContext) -> None:
     """The question's own language decides the reply's; one without words gets the reader's."""
     fallback = "en" if has_letters(question) else (await texts_for(update, context)).lang
-    reply = engine_of(context).ask(question, fallback=fallback)
+    engine = engine_of(context)
+    reply = await context.bot_data.matching.run(sender_of(message), lambda: engine.ask(question, fallback=fallback))
     sent: Message | None = None
     try:
         sent = await send(message, render_html(reply), reply)
@@ -377,7 +381,9 @@ async def answer_button(update: Update, context: BotContext) -> None:
     assert entry_id is not None
     feedback.record_pick(context, update, entry_id)
     markup = keyboards.questions_keyboard(reply.suggestions, reply.lang)
-    await message.chat.send_message(render_html(reply), reply_markup=feedback.with_votes(reply, markup))
+    await message.reply_html(  # not chat.send_message: a reply stays in the button's forum topic
+        render_html(reply), reply_markup=feedback.with_votes(reply, markup), do_quote=False
+    )
 
 
 async def topics_page_button(update: Update, context: BotContext) -> None:
@@ -448,13 +454,14 @@ async def inline_query(update: Update, context: BotContext) -> None:
         )
         return
     fallback = "en" if has_letters(text) else (await texts_for(update, context)).lang
-    reply = engine.ask(text, fallback=fallback)
+    matching = context.bot_data.matching
+    reply, ranked = await inline_match(matching, query.from_user.id, engine, text, INLINE_MAX_RESULTS, fallback)
     texts = gettext_for(reply.lang)
     ids: list[str] = []
     if reply.outcome is Outcome.ANSWER and reply.entry:
         ids.append(reply.entry.id)
     if reply.outcome is not Outcome.DECLINE:
-        for candidate in engine.rank(text, INLINE_MAX_RESULTS):
+        for candidate in ranked:
             if candidate.score >= SUGGEST_THRESHOLD and candidate.entry.id not in ids:
                 ids.append(candidate.entry.id)
     results = [_article_result(engine, i, texts.lang) for i in ids[:INLINE_MAX_RESULTS]]
@@ -473,8 +480,10 @@ async def on_error(update: object, context: BotContext) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     error = context.error
     if isinstance(error, RetryAfter):
-        # AIORateLimiter has already logged the 429 that outlasted its retries: say it once.
+        # The rate limiter has already logged the 429 that outlasted its retries: say it once.
         log.debug("Update %s dropped after rate-limit retries", update_id)
+    elif isinstance(error, ReplyDropped):  # shutting down: counted in the shutdown log line
+        log.debug("Update %s: reply dropped at shutdown (%s)", update_id, error)
     elif isinstance(error, TelegramError) and update_id is None:  # from polling, not from a handler
         log.warning("Telegram error while fetching updates: %s: %s", type(error).__name__, error)
     elif isinstance(error, TelegramError):

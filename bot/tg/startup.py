@@ -22,6 +22,7 @@ from bot.frequencies import LANGUAGES
 from bot.i18n import DEFAULT_LANGUAGE
 from bot.tg import commands
 from bot.tg.context import BotApplication
+from bot.tg.retry import RetryOnceRequest
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,9 @@ MENU_RETRY_DELAY = 30.0  # first wait of the background rounds, doubling up to M
 MAX_MENU_RETRY_DELAY = 600.0
 
 
-class ConfigurationRetryRequest(HTTPXRequest):
-    """HTTPXRequest that retries the idempotent configuration calls on transient failures.
+class ConfigurationRetryRequest(RetryOnceRequest):
+    """The bot's request: the idempotent configuration calls retried with backoff on transient
+    failures, every other call retried once (bot.tg.retry).
 
     A 5xx answer or a network error is retried; a 4xx is Telegram's considered answer and
     returned at once (a 429 goes to the rate limiter, a 401 to the token explanation)."""
@@ -71,7 +73,8 @@ class ConfigurationRetryRequest(HTTPXRequest):
         delay = FIRST_RETRY_DELAY
         for attempt in range(1, CALL_ATTEMPTS + 1):
             try:
-                code, payload = await super().do_request(url, method, request_data, *timeouts)
+                # HTTPXRequest's own: these attempts are counted here, not retried once more below
+                code, payload = await HTTPXRequest.do_request(self, url, method, request_data, *timeouts)
             except NetworkError as exc:  # connection refused, dropped, timed out
                 if attempt == CALL_ATTEMPTS:
                     raise

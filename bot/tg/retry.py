@@ -1,0 +1,59 @@
+"""One retry of a Bot API call that failed for a passing reason, so that a blip costs no reply.
+
+Transient: a timeout, a dropped or refused connection (python-telegram-bot's TimedOut and
+NetworkError from httpx) and a 5xx answer. Never a 4xx: Telegram has judged the request and the same
+request would fail the same way (a 429 is the rate limiter's business, bot.tg.ratelimit).
+
+The retry sits in the HTTP layer (an HTTPXRequest), the one place that still knows the status code;
+above it python-telegram-bot turns every 4xx but a few and every 5xx into the same NetworkError.
+After a timeout Telegram may have carried the first call out after all, so a reply can, rarely,
+arrive twice: better than not at all. getUpdates has a request of its own and is not retried here
+(python-telegram-bot's polling loop retries it forever).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from http import HTTPStatus
+
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError
+from telegram.request import HTTPXRequest, RequestData
+
+log = logging.getLogger(__name__)
+
+RETRY_PAUSE = 0.5  # seconds before the one retry
+CONNECTION_POOL = 256  # python-telegram-bot's own default for the bot's requests
+
+
+class RetryOnceRequest(HTTPXRequest):
+    """HTTPXRequest that repeats a call once after a timeout, a connection error or a 5xx."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        endpoint = url.rsplit("/", 1)[-1]  # never the URL itself: it holds the token
+        try:
+            code, payload = await super().do_request(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+            )
+        except NetworkError as exc:  # TimedOut included; the HTTP layer raises no BadRequest
+            reason = type(exc).__name__
+        else:
+            if code < HTTPStatus.INTERNAL_SERVER_ERROR:
+                return code, payload
+            reason = f"HTTP {code}"
+        log.info("%s failed (%s); retrying it once in %.1f s", endpoint, reason, RETRY_PAUSE)
+        await asyncio.sleep(RETRY_PAUSE)
+        return await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
