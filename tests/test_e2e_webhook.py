@@ -123,6 +123,21 @@ def start_webhook_bot(
     return bot, port
 
 
+def test_a_webhook_port_in_use_is_one_line_and_exit_2(e2e_fake: FakeTelegram, e2e_spawn: Spawn) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = bot_env(
+            e2e_fake, WEBHOOK_URL=f"http://127.0.0.1:{port}/hook", WEBHOOK_SECRET=SECRET, WEBHOOK_PORT=str(port)
+        )
+        bot = e2e_spawn(env)
+        assert bot.proc is not None
+        code = bot.proc.wait(timeout=START_TIMEOUT)
+    assert code == 2, bot.log_tail()
+    assert f"cannot listen on 127.0.0.1:{port}" in bot.log and "Traceback" not in bot.log, bot.log_tail()
+
+
 def head(
     length: int | str | None, secret: str | None = None, chunked: bool = False, path: str = "/hook"
 ) -> bytes:

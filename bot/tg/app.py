@@ -6,6 +6,7 @@ Every handler is registered here, in one place, in the order python-telegram-bot
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 import sys
@@ -144,6 +145,18 @@ async def on_startup(application: BotApplication) -> None:
     log.info("Bot @%s is up with %d entries", application.bot.username, len(holder.engine.entries))
 
 
+def _listen_refused(exc: BaseException) -> OSError | None:
+    """The address-in-use / not-available / permission error behind `exc`, if that is what it is."""
+    seen: BaseException | None = exc
+    for _ in range(5):  # python-telegram-bot may wrap it
+        if isinstance(seen, OSError) and seen.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            return seen
+        if seen is None:
+            return None
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def run_bot(settings: Settings, engine: Engine) -> int:
     """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
     configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
@@ -172,7 +185,14 @@ def run_bot(settings: Settings, engine: Engine) -> int:
             exc,
         )
         return 1
-    except Exception:  # anything else: logged through the redacting log records, never a raw traceback
+    except Exception as exc:  # anything else: logged through the redacting log records, never a raw traceback
+        refused = _listen_refused(exc)
+        if refused is not None:  # the webhook port is taken or not ours: a setting to change
+            log.critical(
+                "The webhook server cannot listen on %s:%s (%s). Check WEBHOOK_LISTEN and WEBHOOK_PORT.",
+                settings.webhook_listen, settings.webhook_port, refused.strerror or refused,
+            )  # fmt: skip
+            return 2
         log.critical("The bot stopped on an unexpected error", exc_info=True)
         return 1
     finally:
