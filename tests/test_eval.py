@@ -107,7 +107,9 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # (56.5 % / 95.5 % / 2.8 % and 43.2 % / 93.0 % / 5.0 % when they came).
     "questions_tuning_r2_article.yaml": (0.67, 0.99, 0.01),
     "questions_tuning_r2_headline.yaml": (0.60, 0.92, 0.051),
-    "questions_blind_r2_article.yaml": (0.45, 0.96, 0.009),
+    # Frozen half from the article: 45.3 % when it came, 54.7 % after that day's tuning round (on
+    # the tuning halves only); the headline half did not move (34.1 %).
+    "questions_blind_r2_article.yaml": (0.54, 0.96, 0.009),
     "questions_blind_r2_headline.yaml": (0.34, 0.96, 0.041),
 }
 # Sets whose wrong-answer ceiling is still what they measured when they came (above MAX_WRONG_SHARE).
