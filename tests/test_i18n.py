@@ -320,7 +320,7 @@ def test_ask_lang_forces_the_reply_language(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_chat_follows_the_same_rules(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Що сказав Пєсков?\n/topics\n".encode())))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("Де відбулися переговори?\n/topics\n".encode())))
     assert cli.main(["chat"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Ask me about")  # no question yet: English
