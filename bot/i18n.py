@@ -69,6 +69,13 @@ def gettext_for(lang: str | None) -> Texts:
     return _texts(supported(lang))
 
 
+def warm(day: dt.date) -> None:
+    """Read every catalogue and Babel's date data now, so that no reply waits for them (the bot
+    calls this before it serves; one-off commands read only what their answer needs)."""
+    for lang in LANGUAGES:
+        _texts(lang).date(day)
+
+
 @cache
 def _texts(code: str) -> Texts:
     """One catalogue, read once per process (only the languages the bot speaks reach here)."""

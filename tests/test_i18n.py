@@ -380,3 +380,17 @@ def test_russian_and_ukrainian_questions_get_replies_in_their_language(engine: E
                 assert all(str(b.callback_data).startswith(f"a:{reply.lang}:") for b in row)
     assert asked > 250
     assert wrong <= asked // 100, f"{wrong} of {asked} got another language"  # measured: 1 of 310
+
+
+def test_warm_reads_every_catalogue_and_the_date_data() -> None:
+    """The bot calls i18n.warm before it serves, so that no reply waits for a catalogue or for Babel."""
+    import datetime as dt
+    import sys
+
+    from bot import i18n
+    from bot.frequencies import LANGUAGES
+
+    i18n._texts.cache_clear()
+    i18n.warm(dt.date(2022, 3, 30))
+    assert i18n._texts.cache_info().currsize == len(LANGUAGES)
+    assert "babel.dates" in sys.modules

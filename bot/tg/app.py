@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import hangup
+from bot import hangup, i18n
 from bot.config import Settings
 from bot.engine import Engine, EngineHolder
 from bot.questionlog.writer import open_question_log
@@ -161,6 +161,7 @@ def run_bot(settings: Settings, engine: Engine) -> int:
     """Serve until SIGINT/SIGTERM; long polling unless WEBHOOK_URL is set. Returns the exit code."""
     configure_logging(settings.log_level, [settings.token or "", settings.webhook_secret or ""])
     raise_open_files_limit()
+    i18n.warm(engine.kb.article.published)  # catalogues and Babel's dates: never inside a reply
     recorder = open_recorder(settings)
     application = build_application(settings, engine, recorder)
     try:
