@@ -174,12 +174,21 @@ class PhraseIndex:
         top: dict[int, float] = {}  # the `limit` entries best so far
         seen: set[int] = set()
         floor = -1.0  # the limit-th best entry score so far: a lower bound of the final one
+        # At scale many phrasings are alike (a quote in many entries, one template filled with one
+        # word): the overlap of each set of tokens, and each score, is worked out once per question.
+        forward, starts = self.forward, self.starts
+        shapes: dict[bytes, tuple[float, int]] = {}
+        scored = self._scorer(scale)
 
         def visit(phrasing: int) -> None:
             nonlocal floor
             seen.add(phrasing)
-            overlap, first = self._overlap(phrasing, query)
-            found = score(overlap, weights[phrasing], factors[kinds[phrasing]], scale)
+            held = forward[starts[phrasing] : starts[phrasing + 1]].tobytes()
+            known = shapes.get(held)
+            if known is None:
+                known = shapes[held] = self._overlap(phrasing, query)
+            overlap, first = known
+            found = scored(overlap, weights[phrasing], kinds[phrasing])
             entry = entries[phrasing]
             current = best.get(entry)
             if current is not None and found <= current:
