@@ -136,7 +136,7 @@ class Engine:
             and match.specific
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
-            and not self._asks_words_of_whom(best.entry.id, cleaned, lang, match.asks)
+            and not self._asks_words_of_whom(best.entry.id, folded, lang, match.asks)
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         ):
@@ -164,15 +164,15 @@ class Engine:
             suggestions=self.examples(),
         )
 
-    def _asks_words_of_whom(self, entry_id: str, question: str, lang: str, asks: frozenset[str]) -> bool:
-        """A question about what someone said ("What did Peskov say?", "Лавров что сказал?") that an
-        entry about who that person is would answer with the wrong thing."""
+    def _asks_words_of_whom(self, entry_id: str, folded: str, lang: str, asks: frozenset[str]) -> bool:
+        """A question (folded) about what someone said ("What did Peskov say?", "Лавров что сказал?")
+        that an entry about who that person is would answer with the wrong thing."""
         if entry_id not in self._about_who or asks & self._who:
             return False
         readings = self.matcher.analyzer.readings
         return any(
             word in self._speech_verbs or readings(word, lang)[0] in self._speech_verbs
-            for word in fold(question).split()
+            for word in folded.split()
         )
 
     def _silent_party(self, folded: str) -> Party | None:
