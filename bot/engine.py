@@ -165,8 +165,8 @@ class Engine:
         )
 
     def _asks_words_of_whom(self, entry_id: str, folded: str, lang: str, asks: frozenset[str]) -> bool:
-        """A question about what someone said ("What did Peskov say?", "Лавров что сказал?") that an
-        entry about who that person is would answer with the wrong thing."""
+        """A question (folded) about what someone said ("What did Peskov say?", "Лавров что сказал?")
+        that an entry about who that person is would answer with the wrong thing."""
         if entry_id not in self._about_who or asks & self._who:
             return False
         readings = self.matcher.analyzer.readings

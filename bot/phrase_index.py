@@ -10,8 +10,12 @@ postings are one array, sorted by phrasing weight.
 under a token can only hold that token and lighter ones, so its score is bounded by the weight still
 unvisited, and by how short it is (a short phrasing has the better precision: postings are sorted by
 weight, so the walk through a token stops at the first phrasing whose bound cannot reach the current
-k-th best entry). Entries within reach of the k-th best are then scored over all their phrasings, in
-the order the exhaustive scorer visits them, so scores, the phrase shown and ties come out the same.
+k-th best entry). A long list is split first (set operations) into the phrasings that also hold a
+lighter token and those that do not: the second kind is bounded by the one token's weight, so the walk
+stops far sooner. Equal rounded scores are settled by the sum of each entry's scores; it is computed
+only for the groups of equal scores that reach the k-th place (a big group of ties at scale, as when
+thousands of phrasings hold only "who", in one pass of set intersections over the question's postings),
+in the order the exhaustive scorer adds them, so scores, the phrase shown and ties come out the same.
 `rank_exhaustive` is that exhaustive scorer, kept as the reference the tests compare against.
 """
 
@@ -20,7 +24,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
 PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
@@ -30,6 +34,12 @@ TIE_MARGIN = 0.02
 # A question whose tokens' postings hold at most this many phrasings in all is scored exhaustively:
 # bounding them would cost more than it saves.
 EXHAUSTIVE_POSTINGS = 100
+# Summing tied entries' scores one entry at a time costs about as much per phrasing of theirs as
+# this many postings intersected with them (a set operation): beyond it, one pass over the postings.
+SCAN_RATIO = 100
+# A token's postings longer than this are split into the phrasings that hold a lighter token too and
+# those that do not (see rank_pruned): shorter ones are cheaper to walk whole.
+SPLIT_POSTINGS = 200
 
 SHARED = ""  # the language of phrasings that serve every question (English ones, quotes)
 Query = Sequence[tuple[int, float]]  # the question's known tokens as (token id, weight), question order
@@ -164,12 +174,21 @@ class PhraseIndex:
         top: dict[int, float] = {}  # the `limit` entries best so far
         seen: set[int] = set()
         floor = -1.0  # the limit-th best entry score so far: a lower bound of the final one
+        # At scale many phrasings are alike (a quote in many entries, one template filled with one
+        # word): the overlap of each set of tokens, and each score, is worked out once per question.
+        forward, starts = self.forward, self.starts
+        shapes: dict[bytes, tuple[float, int]] = {}
+        scored = self._scorer(scale)
 
         def visit(phrasing: int) -> None:
             nonlocal floor
             seen.add(phrasing)
-            overlap, first = self._overlap(phrasing, query)
-            found = score(overlap, weights[phrasing], factors[kinds[phrasing]], scale)
+            held = forward[starts[phrasing] : starts[phrasing + 1]].tobytes()
+            known = shapes.get(held)
+            if known is None:
+                known = shapes[held] = self._overlap(phrasing, query)
+            overlap, first = known
+            found = scored(overlap, weights[phrasing], kinds[phrasing])
             entry = entries[phrasing]
             current = best.get(entry)
             if current is not None and found <= current:
@@ -213,8 +232,33 @@ class PhraseIndex:
                     for phrasing in both - seen:
                         visit(phrasing)
                 continue
+            later = [query[p][0] for p in order[step + 1 :]]
             for postings in lists:
-                for phrasing in postings.get(token, ()):
+                here = postings.get(token, array("I"))
+                if later and len(here) > SPLIT_POSTINGS:
+                    # A long list is walked in two parts: the phrasings that also hold a lighter token
+                    # (found by set operations), bounded by all the weight left; then the others, which
+                    # hold this token alone among those left and are bounded by its weight, far sooner.
+                    mine = set(here)
+                    both = set()
+                    for other in later:
+                        for other_postings in lists:
+                            both |= mine.intersection(other_postings.get(other, ()))
+                    for phrasing in sorted(both - seen, key=weights.__getitem__):
+                        if floor >= 0.0:
+                            precision = left / weights[phrasing]
+                            if precision < 1.0 and reach * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
+                                break  # every later phrasing is heavier still
+                        visit(phrasing)
+                    for phrasing in here:
+                        if floor >= 0.0:
+                            precision = weight / weights[phrasing]
+                            if precision < 1.0 and alone * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
+                                break
+                        if phrasing not in seen:
+                            visit(phrasing)
+                    continue
+                for phrasing in here:
                     if floor >= 0.0:
                         precision = left / weights[phrasing]
                         if precision < 1.0 and reach * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
@@ -226,12 +270,72 @@ class PhraseIndex:
         # computed, over all the entry's phrasings, for those alone.
         cut = floor - TIE_MARGIN if len(top) == limit else -1.0
         rounded = {entry: round(found, 2) for entry, found in best.items() if found >= cut}
-        alike = Counter(rounded.values())
-        support = {
-            entry: self._support(entry, query, scale, lang) for entry, r in rounded.items() if alike[r] > 1
-        }
+        support = self._supports(self._tied(rounded, limit), query, scale, lang)
         ranked = heapq.nlargest(limit, rounded, key=lambda e: (rounded[e], support.get(e, 0.0), -e))
         return [(entry, best[entry], best_at[entry][2]) for entry in ranked]
+
+    @staticmethod
+    def _tied(rounded: dict[int, float], limit: int) -> set[int]:
+        """The entries whose order needs the tie-break: those sharing a rounded score with another, in
+        the groups of equal scores that reach the `limit`-th place (a group wholly below it ranks no one)."""
+        alike = Counter(rounded.values())
+        needed: set[float] = set()
+        placed = 0
+        for value in sorted(alike, reverse=True):
+            if placed >= limit:
+                break
+            if alike[value] > 1:
+                needed.add(value)
+            placed += alike[value]
+        return {entry for entry, value in rounded.items() if value in needed}
+
+    def _supports(self, group: set[int], query: Query, scale: float, lang: str) -> dict[int, float]:
+        """The sum of each group entry's scores. A few entries are summed one by one; many at once, in
+        one pass over the question's postings (cheaper than reading each entry's phrasings)."""
+        if not group:
+            return {}
+        lists = self._lists(lang)
+        postings = sum(len(p.get(token, ())) for token, _ in query for p in lists)
+        starts = self.entry_starts
+        phrasings = sum(starts[entry + 1] - starts[entry] for entry in group)
+        if postings > SCAN_RATIO * phrasings:
+            return {entry: self._support(entry, query, scale, lang) for entry in group}
+        entries, weights, kinds = self.entries, self.weights, self.kinds
+        members: set[int] = set()
+        for entry in group:
+            members.update(range(starts[entry], starts[entry + 1]))
+        shared: dict[int, float] = {}
+        order: list[int] = []  # in the exhaustive scorer's order: first shared token, list, index
+        for token, weight in query:
+            for here in lists:
+                for phrasing in sorted(members.intersection(here.get(token, ()))):
+                    if phrasing in shared:
+                        shared[phrasing] += weight
+                    else:
+                        shared[phrasing] = 0.0 + weight
+                        order.append(phrasing)
+        scored = self._scorer(scale)
+        support: dict[int, float] = {}
+        for phrasing in order:
+            entry = entries[phrasing]
+            found = scored(shared[phrasing], weights[phrasing], kinds[phrasing])
+            support[entry] = support.get(entry, 0.0) + found
+        return support
+
+    def _scorer(self, scale: float) -> Callable[[float, float, int], float]:
+        """`score` for one question, remembered: phrasings of one shape (the same overlap, weight and
+        kind) are many at scale, and score alike."""
+        factors = self.factors
+        known: dict[tuple[float, float, int], float] = {}
+
+        def scored(overlap: float, weight: float, kind: int) -> float:
+            key = (overlap, weight, kind)
+            found = known.get(key)
+            if found is None:
+                found = known[key] = score(overlap, weight, factors[kind], scale)
+            return found
+
+        return scored
 
     def _support(self, entry: int, query: Query, scale: float, lang: str) -> float:
         """The sum of an entry's scores, added up in the exhaustive scorer's order."""
