@@ -14,6 +14,7 @@ import asyncio
 import logging
 
 from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TelegramError
 from telegram.request import HTTPXRequest, RequestData
@@ -40,7 +41,6 @@ CONFIGURATION_METHODS = frozenset(
         "setMyName",
     }
 )
-DEFAULT_NONE = HTTPXRequest.DEFAULT_NONE
 CALL_ATTEMPTS = 5  # per configuration call: waits of 0.5, 1, 2 and 4 s between them
 FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
