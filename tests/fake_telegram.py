@@ -238,6 +238,8 @@ class FakeTelegram:
         self._sent: list[SentMessage] = []
         self._sent_index: dict[tuple[int, int], SentMessage] = {}
         self._calls: list[tuple[str, JSON]] = []
+        self._send_message_calls = 0
+        self._delivered_after: dict[int, int] = {}  # update id -> sendMessage calls when first delivered
         self._rejections: list[Rejection] = []
         self._open_queries: dict[str, bool] = {}  # callback/inline query id -> still answerable
         self._callback_answers: list[CallbackAnswer] = []
@@ -347,6 +349,8 @@ class FakeTelegram:
             params = rules.decode_params(url.query, ctype, body)
             with self._lock:
                 self._calls.append((name, params))
+                if name == "sendMessage":
+                    self._send_message_calls += 1
                 limited = self._chat_limit(name, params)
                 delay = _pop(self._delays, name)
                 fault = None if limited else _pop_fault(self._faults, name, _int(params.get("chat_id"), 0))
@@ -431,6 +435,8 @@ class FakeTelegram:
                 batch = list(itertools.islice(self._updates, limit))
                 remaining = deadline - time.monotonic()
                 if batch or remaining <= 0 or self._stopping.is_set():
+                    for update in batch:
+                        self._delivered_after.setdefault(update["update_id"], self._send_message_calls)
                     return batch
                 self._cond.wait(remaining)
 
@@ -969,6 +975,12 @@ class FakeTelegram:
         """Every authorized request in order as (method, params), failed ones included."""
         with self._lock:
             return list(self._calls)
+
+    def sends_before_delivery(self) -> dict[int, int]:
+        """For each update the bot has fetched: how many sendMessage calls came before its first
+        delivery in a getUpdates answer (the bot cannot act on an update before it has it)."""
+        with self._lock:
+            return dict(self._delivered_after)
 
     def calls_of(self, method: str) -> list[JSON]:
         """Params of every call of ``method`` (case-insensitive)."""

@@ -44,6 +44,7 @@ class Quick:
     query_id: str
     sends_due: int  # sendMessage calls owed for updates pushed before this one
     sends_done: int  # sendMessage calls the fake had seen when this one was pushed
+    update_id: int
 
 
 @dataclass
@@ -59,6 +60,7 @@ class LoadRun:
     pushed_seconds: float
     answered_seconds: float
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    delivered: dict[int, int] = field(default_factory=dict)  # update id -> sendMessage calls before the bot had it
 
 
 async def watch_answers(fake: Any, answered_at: dict[str, float]) -> None:
@@ -107,9 +109,11 @@ async def push_mixed_load(bot: Harness, questions: list[str], seed: int = 202405
         ]
         return rng.choice(candidates) if candidates else None
 
-    def note_quick(key: str, method: str, query_id: str) -> None:
+    def note_quick(key: str, method: str, update: dict[str, Any]) -> str:
+        query_id = str((update.get("inline_query") or update["callback_query"])["id"])
         due = sum(expected_sends.values())
-        quick.append(Quick(key, method, query_id, due, len(fake.calls_of("sendMessage"))))
+        quick.append(Quick(key, method, query_id, due, len(fake.calls_of("sendMessage")), update["update_id"]))
+        return query_id
 
     pushed_at: dict[str, float] = {}
     answered_at: dict[str, float] = {}
@@ -130,9 +134,9 @@ async def push_mixed_load(bot: Harness, questions: list[str], seed: int = 202405
         elif kind == "inline":
             text = rng.choice(questions) if rng.random() < 0.8 else ""
             offset = rng.choice(["", "10"]) if not text else ""
-            query_id = fake.inline_query(rng.choice(users), text, offset=offset)["inline_query"]["id"]
+            update = fake.inline_query(rng.choice(users), text, offset=offset)
+            query_id = note_quick(f"i{update['inline_query']['id']}", "answerInlineQuery", update)
             inline_ids.append(query_id)
-            note_quick(f"i{query_id}", "answerInlineQuery", query_id)
             pushed_at[f"i{query_id}"] = time.monotonic()
         else:
             target = await fake.wait_for(press_target, timeout=60)
@@ -141,9 +145,9 @@ async def push_mixed_load(bot: Harness, questions: list[str], seed: int = 202405
                 [b["callback_data"] for b in target.buttons if b.get("callback_data", "").startswith("a:")]
             )
             presser = target.chat_id if target.chat_id > 0 else rng.choice(members[target.chat_id])
-            query_id = fake.callback_query(presser, target, data)["callback_query"]["id"]
+            update = fake.callback_query(presser, target, data)
+            query_id = note_quick(f"c{update['callback_query']['id']}", "answerCallbackQuery", update)
             press_ids.append(query_id)
-            note_quick(f"c{query_id}", "answerCallbackQuery", query_id)
             pushed_at[f"c{query_id}"] = time.monotonic()
             expected_sends[target.chat_id] += 1  # the pressed answer is sent to the same chat
         if number % BURST == 0:
@@ -165,7 +169,7 @@ async def push_mixed_load(bot: Harness, questions: list[str], seed: int = 202405
     await fake.wait_for_updates_consumed(timeout=30)
     return LoadRun(
         kinds, expected_sends, dict(asks), inline_ids, press_ids, quick, pushed_at, answered_at, pushed,
-        elapsed, fake.calls,
+        elapsed, fake.calls, fake.sends_before_delivery(),
     )
 
 

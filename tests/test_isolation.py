@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 import pytest
 from fake_telegram import FakeTelegram, SentMessage
 from inprocess_bot import Harness, running_bot
+from telegram import InlineQuery, Update, User
 
 from bot.engine import Engine
 from bot.tg.backlog import BoundedUpdateQueue
@@ -112,6 +113,23 @@ async def test_one_persons_inline_flood_does_not_hold_up_another_persons_reply(b
     assert len(fake.inline_answers) == 21  # and one empty answer tells the flooder to slow down
     assert bobs.seq < max(a.seq for a in matched)  # B did not wait for A's matching
     assert fake.rejections == []
+
+
+async def test_a_full_backlog_still_hands_out_an_inline_query_ahead_of_waiting_messages() -> None:
+    queue = BoundedUpdateQueue(backlog=1)
+    await queue.put(Update(1))
+    assert (await queue.get()).update_id == 1  # type: ignore[attr-defined]  # the backlog is full now
+    quick = Update(4, inline_query=InlineQuery("q4", User(7, "Reader", False), "where were the talks", ""))
+    for update in (Update(2), Update(3), quick, Update(5)):
+        await queue.put(update)
+    assert await asyncio.wait_for(queue.get(), timeout=30) is quick  # timeout: only a hang fails
+    message = asyncio.create_task(queue.get())
+    await asyncio.sleep(0.05)
+    assert not message.done()  # messages still wait until the backlog has room
+    queue.task_done()
+    queue.task_done()
+    assert (await asyncio.wait_for(message, timeout=30)).update_id == 2  # then in their order
+    assert queue.peak == 2
 
 
 async def test_fetching_pauses_while_the_backlog_is_full_and_nothing_is_lost(engine: Engine) -> None:

@@ -56,16 +56,21 @@ async def test_thousand_mixed_updates_are_each_answered_once(engine: Engine, que
         assert len(fake.calls_of("answerInlineQuery")) == N_INLINE
         assert len(fake.calls_of("answerCallbackQuery")) == N_PRESS
 
-        # Inline queries and presses have their own lane: one pushed behind a backlog is answered
-        # before the messages that were queued for a message slot ahead of it.
+        # Inline queries and presses have their own lane: one that reaches the bot behind a backlog is
+        # answered before the messages that were then waiting for a message slot. Counted from when the
+        # bot fetched it (getUpdates), not when it was pushed: how long an update waits on the server
+        # depends on how busy the machine is (and on the bounded backlog pausing getUpdates), not on
+        # the lanes.
         answered_after = sends_before_answer(run)
         assert set(answered_after) == {q.key for q in run.quick}
-        behind = [q for q in run.quick if q.sends_due - q.sends_done >= CONCURRENT_MESSAGES + QUEUED]
+        assert {q.update_id for q in run.quick} <= set(run.delivered)
+        waiting = {q.key: q.sends_due - run.delivered[q.update_id] for q in run.quick}  # unsent, owed ahead
+        behind = [q for q in run.quick if waiting[q.key] >= CONCURRENT_MESSAGES + QUEUED]
         assert len(behind) >= len(run.quick) // 5, "the scenario no longer builds a backlog"
         late = [
-            (q.key, q.sends_due - q.sends_done, answered_after[q.key] - q.sends_done)
+            (q.key, waiting[q.key], answered_after[q.key] - run.delivered[q.update_id])
             for q in behind
-            if answered_after[q.key] - q.sends_done >= q.sends_due - q.sends_done - CONCURRENT_MESSAGES
+            if answered_after[q.key] - run.delivered[q.update_id] >= waiting[q.key] - CONCURRENT_MESSAGES
         ]
         assert late == [], f"{len(late)} of {len(behind)} quick updates (key, backlog, sends before answer)"
         assert bot.logs.problems() == []

@@ -7,11 +7,18 @@ only while fewer than ``backlog`` are being answered (the Application marks each
 handlers finish), and holds at most ``buffer`` itself; when it is full, the Updater's ``put`` waits,
 and so does its next getUpdates. Telegram keeps the rest (for 24 hours) until the bot catches up.
 The webhook server's ``put`` waits the same way, so Telegram sees a slow webhook and retries later.
+
+Inline queries and button presses in the buffer are handed out even while the backlog is full, ahead
+of the messages before them: otherwise a quick update would wait for up to a buffer's worth of
+messages to be answered (each paced by the rate limiter) before its own lane could take it, which
+is what the lanes (bot.tg.lanes) exist to prevent. They are few (at most the buffer) and short.
 """
 
 from __future__ import annotations
 
 import asyncio
+
+from bot.tg.lanes import is_quick
 
 BUFFER = 100  # one getUpdates batch
 
@@ -38,10 +45,27 @@ class BoundedUpdateQueue(asyncio.Queue[object]):
         self._room.set()
 
     async def get(self) -> object:
-        while self.full_backlog:
+        while self.full_backlog and not self._holds_quick():
             self._room.clear()
             await self._room.wait()
         return await super().get()  # which takes the item with get_nowait: counted there
+
+    def _holds_quick(self) -> bool:
+        return any(is_quick(item) for item in self._queue)  # type: ignore[attr-defined]
+
+    def _get(self) -> object:  # asyncio.Queue's hook for taking the next item
+        queue = self._queue  # type: ignore[attr-defined]
+        if self.full_backlog:
+            for position, item in enumerate(queue):
+                if is_quick(item):
+                    del queue[position]
+                    return item
+        return queue.popleft()
+
+    def _put(self, item: object) -> None:  # asyncio.Queue's hook for storing an item
+        super()._put(item)
+        if is_quick(item):
+            self._room.set()
 
     def get_nowait(self) -> object:
         item = super().get_nowait()
