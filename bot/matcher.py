@@ -47,8 +47,10 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 QUESTION_WORDS = ("who", "when", "where", "why")
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
 _CHATTER = re.compile(
-    r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд)$"
+    r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд|ло+л|ке+к)$"
 )
+# A letter held down for emphasis ("heyyy", "sooo", "приветтт"): read as the word without the run.
+_HELD_LETTER = re.compile(r"(\w)\1{2,}")
 
 
 def fuzzy_cutoff(word: str) -> float:
@@ -285,6 +287,9 @@ class Matcher:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
         if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdecimal():
             return word, 1.0
+        held = _HELD_LETTER.sub(r"\1", word)
+        if held != word and not held.isdecimal():
+            return self._correct(held, lang)
         if self._lemma(word, lang) in self.idf:
             return word, 1.0  # an inflected form of a word the knowledge uses
         if self.analyzer.zipf(word, lang) >= REAL_WORD_ZIPF:
