@@ -63,6 +63,16 @@ class Engine:
         )
         self._who = who
         self._speech_verbs = frozenset(v for v in kb.speech_verbs if " " not in v)
+        self._local_parties = self._local_party_names(kb)
+        # A quoted person's surname as speakers.yaml spells it: the form that names the subject
+        # ("Лавров сказал"), not "Лаврова" or "о Лавове".
+        self._person_subjects = frozenset(
+            fold(name).split()[-1]
+            for speaker in kb.speakers.values()
+            if len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
+            for name in (speaker.name, *speaker.mentions, *speaker.aliases)
+            if fold(name)
+        )
 
     @classmethod
     def load(cls, folder: Path, languages: tuple[str, ...] = LANGUAGES) -> Engine:
@@ -107,7 +117,7 @@ class Engine:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        silent = self._silent_party(folded)
+        silent = self._silent_party(folded, lang)
         if silent is not None:
             return Reply(
                 Outcome.DECLINE,
@@ -175,12 +185,44 @@ class Engine:
             for word in folded.split()
         )
 
-    def _silent_party(self, folded: str) -> Party | None:
+    def _silent_party(self, folded: str, lang: str = SOURCE_LANGUAGE) -> Party | None:
         """The party a "what did X say" question (folded) asks about, if the article never quotes X."""
+        if lang != SOURCE_LANGUAGE:
+            return self._silent_party_cyrillic(folded.split(), lang)
         if self._silent is None:
             return None
         found = self._silent[0].search(f" {folded} ")
         return self._silent[1][found.group("party")] if found else None
+
+    def _local_party_names(self, kb: KnowledgeBase) -> dict[str, list[tuple[tuple[str, ...], Party]]]:
+        """Each language's party names as base forms, longest first ("китайская сторона", "Китай")."""
+        readings = self.matcher.analyzer.readings
+        found: dict[str, list[tuple[tuple[str, ...], Party]]] = {}
+        for party in kb.parties:
+            for lang, names in party.local_names.items():
+                for name in names:
+                    found.setdefault(lang, []).append((tuple(readings(w, lang)[0] for w in name.split()), party))
+        for names in found.values():
+            names.sort(key=lambda item: -len(item[0]))
+        return found
+
+    def _silent_party_cyrillic(self, words: list[str], lang: str) -> Party | None:
+        """ "Что сказал Китай?", "що каже Туреччина": a party named as the subject (nominative, not
+        after a preposition) of a verb of saying, with no quoted person as the subject instead."""
+        analyzer = self.matcher.analyzer
+        readings = analyzer.readings
+        lemmas = [readings(w, lang)[0] for w in words]
+        if not any(w in self._speech_verbs or any(r in self._speech_verbs for r in readings(w, lang)) for w in words):
+            return None
+        if any(self.matcher.corrected(word, lang) in self._person_subjects for word in words):
+            return None  # "Лавров сказал, что Китай…": the words are Lavrov's
+        for i, word in enumerate(words):
+            if i and analyzer.governs_next(words[i - 1], lang):
+                continue
+            for name, party in self._local_parties.get(lang, ()):
+                if tuple(lemmas[i : i + len(name)]) == name and analyzer.may_be_subject(word, lang):
+                    return party
+        return None
 
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Ranked candidates, for inline results and diagnostics."""

@@ -499,6 +499,7 @@ def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
         return (), ()
     verbs = tuple(fold(v) for v, _ in reader.texts(data, "speech_verbs", "parties file"))
     parties: list[Party] = []
+    claimed: dict[str, str] = {}  # folded name -> the party that has it
     for item, n in reader.items(root, "parties"):
         what = f"party #{n + 1}"
         if not reader.fields(item, what, {"id", "name", "names", "mentioned"}, set(TRANSLATION_LANGUAGES)):
@@ -506,13 +507,38 @@ def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
         party_id = reader.identifier(item, what)
         name = reader.text(item, "name", what)
         mentioned = reader.text(item, "mentioned", what)
-        local = reader.local(item, what if party_id is None else f"party '{party_id}'", ("name", "mentioned"))
+        where = what if party_id is None else f"party '{party_id}'"
+        local = reader.local(item, where, ("name", "mentioned"), extra=("names",))
         names = tuple(fold(n) for n, _ in reader.texts(item, "names", what) if fold(n))
         if not names:
             reader.problem(item.line_of("names"), f"{what}: 'names' must list at least one name")
+        local_names = _local_party_names(reader, item, where)
+        for folded, line in [(n, item.line_of("names")) for n in names] + [
+            (n, line) for found in local_names.values() for n, line in found
+        ]:
+            if claimed.setdefault(folded, where) != where:
+                reader.problem(line, f"{where}: name {folded!r} is also a name of {claimed[folded]}")
         if party_id and name and mentioned and names:
-            parties.append(Party(party_id, name, names, mentioned, local))
+            translated = {lang: tuple(n for n, _ in found) for lang, found in local_names.items() if found}
+            parties.append(Party(party_id, name, names, mentioned, local, translated))
     return tuple(parties), verbs
+
+
+def _local_party_names(reader: _Reader, item: LineDict, where: str) -> dict[str, list[tuple[str, int]]]:
+    """A party's `names` in its `ru:` / `uk:` sections, folded; each must read as that language."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for lang in TRANSLATION_LANGUAGES:
+        section = item.get(lang)
+        if not isinstance(section, LineDict) or "names" not in section:
+            continue
+        names = found[lang] = []
+        for text, line in reader.texts(section, "names", f"{where}: '{lang}'"):
+            other = reads_as_other_language(text, lang)
+            if other is not None or not fold(text):
+                reader.problem(line, f"{where}: '{lang}' name {text!r} does not read as {lang}")
+                continue
+            names.append((fold(text), line))
+    return found
 
 
 def _read_equivalents(reader: _Reader, data: LineDict, section: str, into: dict[str, str]) -> None:

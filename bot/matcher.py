@@ -120,7 +120,7 @@ class Matcher:
             if person:
                 speaker_tokens[speaker.id] = canonical
         for party in kb.parties:  # a party's names (Beijing, Türkiye) are one token; vocabulary first
-            for name in party.names:
+            for name in party.all_names:
                 if name not in vocabulary.decoys:
                     equivalents.setdefault(name, party.id)
         # Readings the analysis should prefer when a word has several ("Пескова": the name, not sand).
@@ -319,6 +319,10 @@ class Matcher:
             if found is not None and is_cyrillic(found[0]) == is_cyrillic(word):
                 return found[0], found[1]
         return word, 1.0
+
+    def corrected(self, word: str, lang: str) -> str:
+        """The knowledge base's own word a folded word was probably meant to be ("мединскй": "мединский")."""
+        return self._correct(word, lang)[0]
 
     def analyse(self, question: str, lang: str | None = None) -> list[tuple[str, float, float]]:
         """The question's content tokens as (token, weight, certainty), duplicates removed."""

@@ -122,6 +122,13 @@ class Party(Translatable):
     names: tuple[str, ...]  # folded
     mentioned: str  # what the article does say about them
     local: Local = field(default_factory=_local, hash=False, compare=False)  # name, mentioned
+    # How Russian and Ukrainian readers name them ({"ru": ("китай", "пекин")}), folded, any inflection.
+    local_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """Every folded name in every language, English first."""
+        return (*self.names, *(n for names in self.local_names.values() for n in names))
 
 
 @dataclass(frozen=True)

@@ -469,6 +469,35 @@ def test_parties_the_article_never_quotes_are_said_so(engine: Engine, question: 
 
 
 @pytest.mark.parametrize(
+    ("question", "party"),
+    [
+        ("Что сказал Китай о переговорах?", "Китай"),
+        ("що каже Туреччина", "Туреччина"),
+        ("А НАТО что-то заявило?", "НАТО"),
+        ("Як відреагував Іран?", "Іран"),
+    ],
+)
+def test_parties_named_in_russian_or_ukrainian_are_recognised(engine: Engine, question: str, party: str):
+    """parties.yaml's ru/uk `names`, in any inflection, as the subject of a verb of saying."""
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.DECLINE and not reply.matched
+    assert reply.party is not None and reply.party.tr("name", reply.lang) == party
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Что Лавров сказал о Китае?",  # China is what was spoken about, after a preposition
+        "Лавров сказал, что Китай против санкций?",  # a quoted person is the one speaking
+        "Что говорили о базе НАТО?",  # NATO as the genitive of a noun
+        "мединскй говорил про базу нато?",  # the speaker's name misspelt
+    ],
+)
+def test_a_party_only_mentioned_in_a_russian_question_does_not_block_the_answer(engine: Engine, question: str):
+    assert engine.ask(question).party is None
+
+
+@pytest.mark.parametrize(
     "question", ["What did Lavrov tell his Iranian counterpart?", "What did Russia say about NATO?"]
 )
 def test_a_party_that_is_only_the_topic_does_not_block_the_answer(engine: Engine, question: str):
