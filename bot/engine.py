@@ -202,8 +202,8 @@ class Engine:
             for lang, names in party.local_names.items():
                 for name in names:
                     found.setdefault(lang, []).append((tuple(readings(w, lang)[0] for w in name.split()), party))
-        for names in found.values():
-            names.sort(key=lambda item: -len(item[0]))
+        for listed in found.values():
+            listed.sort(key=lambda item: -len(item[0]))
         return found
 
     def _silent_party_cyrillic(self, words: list[str], lang: str) -> Party | None:
