@@ -28,6 +28,7 @@ from bot.textnorm import fold
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
+GLUED_MIN_LENGTH = 3  # each of two words typed without a space between them ("whatdid") has this many letters
 REAL_WORD_ZIPF = 3.0  # a word at least this common in its language is not a typo, however close it looks
 UNKNOWN_WEIGHT_BONUS = 1.25  # a rare unknown word counts more than the rarest known one
 # Unknown words weigh by how rare they are in their language (wordfreq's Zipf scale): at or below
@@ -320,6 +321,29 @@ class Matcher:
                 return found[0], found[1]
         return word, 1.0
 
+    def _correct_glued(self, word: str, lang: str) -> tuple[tuple[str, float], ...]:
+        """Two words typed without the space between them ("whatdid", "kremlinsaid") are read as
+        the two when no single word is near; any other word as `_correct` reads it."""
+        found = self._correct(word, lang)
+        if found[0] != word or len(word) < 2 * GLUED_MIN_LENGTH or word in self.known_words:
+            return (found,)  # a typo of one word ("setled", "breakthru"), a known word, or too short to cut
+        if self.analyzer.zipf(word, lang) >= REAL_WORD_ZIPF or self.analyzer.in_dictionary(word, lang):
+            return (found,)
+        best: tuple[float, int] | None = None
+        for cut in range(GLUED_MIN_LENGTH, len(word) - GLUED_MIN_LENGTH + 1):
+            left, right = word[:cut], word[cut:]
+            if self._is_word(left, lang) and self._is_word(right, lang):
+                common = min(self.analyzer.zipf(left, lang), self.analyzer.zipf(right, lang))
+                if best is None or common > best[0]:
+                    best = (common, cut)
+        if best is None:
+            return (found,)
+        return ((word[: best[1]], 1.0), (word[best[1] :], 1.0))
+
+    def _is_word(self, word: str, lang: str) -> bool:
+        """A word of the knowledge base or of the language's stopword list."""
+        return word in self.known_words or self.analyzer.is_stopword(word, lang)
+
     def corrected(self, word: str, lang: str) -> str:
         """The knowledge base's own word a folded word was probably meant to be ("мединскй": "мединский")."""
         return self._correct(word, lang)[0]
@@ -332,7 +356,7 @@ class Matcher:
         self, question: str, lang: str, folded: str | None = None
     ) -> tuple[list[tuple[str, float, float]], list[str]]:
         words = self._words(question) if folded is None else folded.split()[:MAX_QUESTION_WORDS]
-        corrected = [self._correct(w, lang) for w in words]
+        corrected = [c for w in words for c in self._correct_glued(w, lang)]
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         rare: list[str] = []

@@ -113,6 +113,9 @@ def test_language_is_detected(text: str, lang: str):
         ("good morning. can u tell me who leads russia's delegation thx", "Who leads Russia's delegation?"),
         ("haha ok so where were the talks held? 😂🙏", "Where were the talks held?"),
         ("привет! где проходили переговоры? спасибо", "Где проходили переговоры?"),
+        ("heyyy where were the talks held??", "Where were the talks held?"),
+        ("лол а где проходили переговоры", "Где проходили переговоры?"),
+        ("кек, где проходили переговоры? ахаха", "Где проходили переговоры?"),
     ],
 )
 def test_greetings_thanks_and_laughter_do_not_change_the_question(engine: Engine, chatty: str, plain: str):
@@ -212,6 +215,19 @@ def test_cyrillic_names(engine: Engine, question: str, entry: str):
 def test_typos_are_corrected(engine: Engine, question: str, entry: str):
     reply = engine.ask(question)
     assert reply.outcome is Outcome.ANSWER and reply.entry.id == entry, outcome_of(reply)
+
+
+@pytest.mark.parametrize(
+    ("glued", "spaced"),
+    [("whatdid the kremlin say", "what did the kremlin say"), ("kremlinsaid nothing", "kremlin said nothing")],
+)
+def test_two_words_typed_without_a_space_are_read_as_two(engine: Engine, glued: str, spaced: str):
+    assert engine.matcher.analyse(glued) == engine.matcher.analyse(spaced)
+
+
+def test_a_rare_word_is_not_cut_into_two_known_ones(engine: Engine):
+    """"Mariupol" is a place the article never names, not "mari" + "upol" or the like."""
+    assert "mariupol" in [token for token, _, _ in engine.matcher.analyse("was mariupol shelled")]
 
 
 def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
