@@ -116,6 +116,8 @@ def test_language_is_detected(text: str, lang: str):
         ("heyyy where were the talks held??", "Where were the talks held?"),
         ("лол а где проходили переговоры", "Где проходили переговоры?"),
         ("кек, где проходили переговоры? ахаха", "Где проходили переговоры?"),
+        ("добрый вечер! где проходили переговоры?", "Где проходили переговоры?"),
+        ("sorry to bother you, where were the talks held? as usual lol", "Where were the talks held?"),
     ],
 )
 def test_greetings_thanks_and_laughter_do_not_change_the_question(engine: Engine, chatty: str, plain: str):
