@@ -117,6 +117,19 @@ def reads_as_other_language(text: str, lang: str) -> str | None:
     return None
 
 
+def cyrillic_languages(text: str) -> tuple[str, ...]:
+    """The languages a Cyrillic text may be written in: one if it has letters only that one has
+    (і ї є ґ, or ы э ъ ё), else both; none for a text in Latin letters."""
+    lowered = text.casefold()
+    if not _CYRILLIC.search(lowered):
+        return ()
+    if any(ch in _UKRAINIAN_ONLY for ch in lowered):
+        return ("uk",)
+    if any(ch in _RUSSIAN_ONLY for ch in lowered):
+        return ("ru",)
+    return ("ru", "uk")
+
+
 def is_cyrillic(word: str) -> bool:
     return bool(_CYRILLIC.search(word))
 

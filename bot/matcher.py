@@ -19,7 +19,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.analysis import Analyzer, detect_language, is_cyrillic, shared_analyzer
+from bot.analysis import Analyzer, cyrillic_languages, detect_language, is_cyrillic, shared_analyzer
 from bot.frequencies import LANGUAGES
 from bot.model import Entry, KnowledgeBase
 from bot.phrase_index import SHARED, PhraseIndex
@@ -133,9 +133,13 @@ class Matcher:
                     self._preferred.add(word)
         self.variants: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, canonical in equivalents.items():
-            key, value = self._base(phrase), self._base(canonical)
-            if key != value:
-                self.variants.setdefault(key, value)
+            value = self._base(canonical)
+            # A Cyrillic spelling is a key in each language it may be written in: "нато" is read
+            # "нато" in a Russian question and "ната" in a Ukrainian one.
+            keys = (self._base(phrase), *(self._base(phrase, lang) for lang in cyrillic_languages(phrase)))
+            for key in dict.fromkeys(keys):
+                if key != value:
+                    self.variants.setdefault(key, value)
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
         self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
@@ -240,11 +244,12 @@ class Matcher:
                     return reading
         return readings[0]
 
-    def _base(self, words: tuple[str, ...] | str) -> tuple[str, ...]:
-        """Base forms of a phrase (a variant table's key or value), each word in its own script."""
+    def _base(self, words: tuple[str, ...] | str, lang: str | None = None) -> tuple[str, ...]:
+        """Base forms of a phrase (a variant table's key or value), each word in its own script,
+        read in `lang` or else the language the phrase is detected to be in."""
         if isinstance(words, str):
             words = tuple(words.split())
-        lang = detect_language(" ".join(words))
+        lang = lang or detect_language(" ".join(words))
         return tuple(self._lemma(w, lang) for w in words)
 
     def _is_filler(self, word: str, lemma: str, lang: str) -> bool:

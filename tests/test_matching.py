@@ -232,6 +232,12 @@ def test_a_rare_word_is_not_cut_into_two_known_ones(engine: Engine):
     assert "mariupol" in [token for token, _, _ in engine.matcher.analyse("was mariupol shelled")]
 
 
+@pytest.mark.parametrize("question", ["что сказал Лавров про нато", "що сказав Лавров про нато"])
+def test_a_cyrillic_name_is_known_in_russian_and_in_ukrainian(engine: Engine, question: str):
+    """"нато" has no letter only one language has: it is NATO whichever language reads it."""
+    assert "nato" in [token for token, _, _ in engine.matcher.analyse(question)]
+
+
 def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
     corrected = [token for token, _, _ in engine.matcher.analyse("crimea anexed")]
     exact = [token for token, _, _ in engine.matcher.analyse("crimea annexed")]
