@@ -46,6 +46,7 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # of whose phrasings asks it does not answer it ("When is the next round?" is not "Are the talks
 # continuing?"); Russian and Ukrainian question words fold to these through the vocabulary.
 QUESTION_WORDS = ("who", "when", "where", "why")
+WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
 _CHATTER = re.compile(
     r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд|ло+л|ке+к)$"
@@ -194,6 +195,18 @@ class Matcher:
         }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
+        # "Which official…", "which Russian minister…" ask who, as "who" does: the nouns are the last
+        # words of the quoted people's roles and of the unnamed speakers' names, with their spellings.
+        heads = {
+            fold(text).split()[-1]
+            for speaker in kb.speakers.values()
+            if not speaker.narrator
+            for text in (speaker.role or "", "" if speaker.id in speaker_tokens else speaker.name)
+            if fold(text)
+        }
+        heads |= {p for p, c in equivalents.items() if " " not in p and c in heads}
+        self._role_nouns = frozenset(heads | {f"{h}s" for h in heads if not is_cyrillic(h)})
+        self._who = self._base(("who",))[0]
         asked: dict[int, set[str]] = defaultdict(set)
         for index, _, tokens, _, _ in tokenised:
             asked[index] |= tokens & self.question_words
@@ -383,7 +396,18 @@ class Matcher:
             share = rarity(zipf) * SCRAP_SHARE if scrap else rarity(zipf)
             tokens[token] = self.unknown_weight * share
         # A corrected typo makes the whole reading a little less certain.
+        if self._who in self.idf and self._who not in tokens and self._asks_which_person(words, lang):
+            tokens[self._who] = self.idf[self._who]
         return [(t, w, certainty) for t, w in tokens.items()], rare
+
+    def _asks_which_person(self, words: list[str], lang: str) -> bool:
+        """ "which" and, within three more words, a noun for one of the quoted people ("Which
+        Kremlin official made the comment?", "какой чиновник")."""
+
+        def role(word: str) -> bool:
+            return word in self._role_nouns or (is_cyrillic(word) and self._lemma(word, lang) in self._role_nouns)
+
+        return any(word in WHICH and any(role(w) for w in words[i + 1 : i + 4]) for i, word in enumerate(words))
 
     # -- ranking ------------------------------------------------------------------------------
 

@@ -238,6 +238,17 @@ def test_a_cyrillic_name_is_known_in_russian_and_in_ukrainian(engine: Engine, qu
     assert "nato" in [token for token, _, _ in engine.matcher.analyse(question)]
 
 
+@pytest.mark.parametrize(
+    "question", ["Which Kremlin official made the comment?", "which russian minister spoke", "какие чиновники это сказали"]
+)
+def test_which_official_asks_who(engine: Engine, question: str):
+    assert engine.matcher.match(question).asks == engine.matcher.match("who").asks
+
+
+def test_which_thing_does_not_ask_who(engine: Engine):
+    assert not engine.matcher.match("Which city hosted the talks?").asks & engine.matcher.match("who").asks
+
+
 def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
     corrected = [token for token, _, _ in engine.matcher.analyse("crimea anexed")]
     exact = [token for token, _, _ in engine.matcher.analyse("crimea annexed")]
