@@ -113,6 +113,7 @@ class Matcher:
         self.extra_stopwords = vocabulary.stopwords
         equivalents = dict(vocabulary.variants)
         speaker_tokens: dict[str, str] = {}  # speaker id -> the token that names that person
+        unnamed: set[str] = set()  # the names of speakers who are not one person ("Ukrainian authorities")
         for speaker in kb.speakers.values():
             # Every way of naming a person folds to one token: first names and scripts don't matter.
             person = len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
@@ -121,6 +122,8 @@ class Matcher:
                 equivalents.setdefault(fold(name), canonical)
             if person:
                 speaker_tokens[speaker.id] = canonical
+            else:
+                unnamed.add(canonical)
         for party in kb.parties:  # a party's names (Beijing, Türkiye) are one token; vocabulary first
             for name in party.all_names:
                 if name not in vocabulary.decoys:
@@ -147,6 +150,16 @@ class Matcher:
         for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
             self.variants.setdefault(self._base(decoy), self._base(decoy))
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
+        # Another way of naming a body ("Ukrainian officials", "украинские власти") reads as the
+        # body's own name reads in a phrasing: "authorities" is "author", which the index knows as
+        # what the vocabulary makes of it.
+        for name in unnamed:
+            as_listed = self._base(name)
+            read = tuple(t for t, _ in self._content(name.split(), "en"))
+            if read and read != as_listed:
+                for key, value in self.variants.items():
+                    if value == as_listed:
+                        self.variants[key] = read
         self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
         speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
 

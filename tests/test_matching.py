@@ -249,6 +249,14 @@ def test_which_thing_does_not_ask_who(engine: Engine):
     assert not engine.matcher.match("Which city hosted the talks?").asks & engine.matcher.match("who").asks
 
 
+@pytest.mark.parametrize("other", ["Kyiv authorities", "украинские власти", "українська влада"])
+def test_another_name_of_a_body_reads_as_its_name(engine: Engine, other: str):
+    """An alias of "Ukrainian authorities" gives the tokens a phrasing naming them gives."""
+    named = {token for token, _, _ in engine.matcher.analyse("Ukrainian authorities")}
+    assert named and named <= engine.matcher.idf.keys()
+    assert {token for token, _, _ in engine.matcher.analyse(other)} == named
+
+
 def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
     corrected = [token for token, _, _ in engine.matcher.analyse("crimea anexed")]
     exact = [token for token, _, _ in engine.matcher.analyse("crimea annexed")]
