@@ -28,6 +28,8 @@ from bot.textnorm import fold
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
+SKELETON_CERTAINTY = 0.9  # a word read across the Russian and Ukrainian spellings of its letters
+_SKELETON = str.maketrans({"і": "и", "ї": "и", "ы": "и", "й": "и", "є": "е", "э": "е", "ё": "е", "ґ": "г", "ь": None, "ъ": None, "'": None})
 GLUED_MIN_LENGTH = 3  # each of two words typed without a space between them ("whatdid") has this many letters
 REAL_WORD_ZIPF = 3.0  # a word at least this common in its language is not a typo, however close it looks
 UNKNOWN_WEIGHT_BONUS = 1.25  # a rare unknown word counts more than the rarest known one
@@ -53,6 +55,12 @@ _CHATTER = re.compile(
 )
 # A letter held down for emphasis ("heyyy", "sooo", "приветтт"): read as the word without the run.
 _HELD_LETTER = re.compile(r"(\w)\1{2,}")
+
+
+def cyrillic_skeleton(word: str) -> str:
+    """A Cyrillic word with the letters Russian and Ukrainian spell differently made one (і ї ы й
+    and и, є э ё and е, ґ and г; soft and hard signs dropped)."""
+    return word.translate(_SKELETON)
 
 
 def fuzzy_cutoff(word: str) -> float:
@@ -191,6 +199,20 @@ class Matcher:
         self.known_words = surfaces | set(vocabulary.stopwords)
         content_surfaces = {w for w in surfaces if self._base((w,))[0] in entry_tokens}
         self._content_choices = sorted(content_surfaces)
+        # A Cyrillic word of the knowledge base as either language might spell it ("медінскій" is
+        # "мединский" with the Ukrainian і), unless words that read differently share the skeleton.
+        skeletons: dict[str, set[str]] = defaultdict(set)
+        for word in surfaces:
+            if is_cyrillic(word):
+                skeletons[cyrillic_skeleton(word)].add(word)
+
+        def reading(word: str) -> tuple[str, ...]:
+            base = self._base((word,))
+            return self.variants.get(base, base)
+
+        self._skeletons = {
+            k: min(v) for k, v in skeletons.items() if len({reading(w) for w in v}) == 1
+        }
         library_stopwords = frozenset().union(*self.analyzer.stopwords.values())
         self._filler_choices = sorted((self.known_words | library_stopwords) - content_surfaces)
         # The people each entry is about: named in its phrasings, or quoted in it.
@@ -350,6 +372,9 @@ class Matcher:
             )
             if found is not None and is_cyrillic(found[0]) == is_cyrillic(word):
                 return found[0], found[1]
+        same = self._skeletons.get(cyrillic_skeleton(word)) if is_cyrillic(word) else None
+        if same is not None and lang in cyrillic_languages(same):
+            return same, SKELETON_CERTAINTY
         return word, 1.0
 
     def _correct_glued(self, word: str, lang: str) -> tuple[tuple[str, float], ...]:

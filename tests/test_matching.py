@@ -257,6 +257,12 @@ def test_another_name_of_a_body_reads_as_its_name(engine: Engine, other: str):
     assert {token for token, _, _ in engine.matcher.analyse(other)} == named
 
 
+def test_a_name_spelt_with_the_other_languages_letters_is_read(engine: Engine):
+    """"медінскій": Medinsky with the Ukrainian і where Russian and Ukrainian both write и."""
+    reply = engine.ask("хто такий медінскій")
+    assert reply.matched and reply.entry is not None and reply.entry.id == "who-medinsky", outcome_of(reply)
+
+
 def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
     corrected = [token for token, _, _ in engine.matcher.analyse("crimea anexed")]
     exact = [token for token, _, _ in engine.matcher.analyse("crimea annexed")]
