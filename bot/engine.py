@@ -12,7 +12,7 @@ from bot.analysis import detect_language, has_letters
 from bot.completeness import check_complete
 from bot.config import DEFAULT_RELOAD_MAX_LOSS
 from bot.frequencies import LANGUAGES
-from bot.matcher import Candidate, Matcher
+from bot.matcher import Candidate, Match, Matcher
 from bot.model import SOURCE_LANGUAGE, Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
 from bot.retype import Retyper
@@ -64,6 +64,13 @@ class Engine:
         self._who = who
         self._speech_verbs = frozenset(v for v in kb.speech_verbs if " " not in v)
         self._local_parties = self._local_party_names(kb)
+        # The tokens each side of the talks is named by, and the sides each entry's quotes speak for.
+        self._side_tokens = {
+            side: frozenset(t for name in names for t, _, _ in self.matcher.analyse(name)) for side, names in kb.sides.items()
+        }
+        self._entry_sides = {
+            e.id: frozenset(q.speaker.side for q in e.quotes if q.speaker.side) for e in kb.entries
+        }
         # A quoted person's surname as speakers.yaml spells it: the form that names the subject
         # ("Лавров сказал"), not "Лаврова" or "о Лавове".
         self._person_subjects = frozenset(
@@ -147,6 +154,7 @@ class Engine:
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
             and not self._asks_words_of_whom(best.entry.id, folded, lang, match.asks)
+            and not self._other_side(best.entry.id, folded, lang, match)
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         ):
@@ -154,7 +162,10 @@ class Engine:
         close = [
             c
             for c in candidates
-            if best and c.score >= SUGGEST_THRESHOLD and best.score - c.score <= SUGGEST_WINDOW
+            if best
+            and c.score >= SUGGEST_THRESHOLD
+            and best.score - c.score <= SUGGEST_WINDOW
+            and not self._other_side(c.entry.id, folded, lang, match)  # not even as a suggestion
         ][:MAX_SUGGESTIONS]
         if match.unknown_share >= UNKNOWN_DECLINE_SHARE:
             close = []
@@ -183,6 +194,21 @@ class Engine:
         return any(
             word in self._speech_verbs or readings(word, lang)[0] in self._speech_verbs
             for word in folded.split()
+        )
+
+    def _other_side(self, entry_id: str, folded: str, lang: str, match: Match) -> bool:
+        """A question naming one side of the talks and no person, asking who speaks for it or what it
+        said ("Who heads Ukraine's delegation?", "What did Kyiv say?"), that an entry quoting only
+        the other side would answer with the wrong side's people or words."""
+        sides = self._entry_sides.get(entry_id)
+        if not sides or match.people:
+            return False
+        named = {side for side, tokens in self._side_tokens.items() if tokens & match.tokens}
+        if len(named) != 1 or named <= sides:
+            return False
+        readings = self.matcher.analyzer.readings
+        return bool(match.asks & self._who) or any(
+            word in self._speech_verbs or readings(word, lang)[0] in self._speech_verbs for word in folded.split()
         )
 
     def _silent_party(self, folded: str, lang: str = SOURCE_LANGUAGE) -> Party | None:

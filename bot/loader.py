@@ -288,7 +288,7 @@ def _load_knowledge(folder: Path) -> KnowledgeBase:
         raise KnowledgeUnreadable([Problem(str(folder), 0, reason)])
     article = _load_article(reader)
     index = _ArticleIndex(article) if article else None
-    speakers = _load_speakers(reader, index)
+    speakers, sides = _load_speakers(reader, index)
     notes = _load_notes(reader, index)
     vocabulary = _load_vocabulary(reader)
     entries = _load_entries(reader, index, speakers, notes)
@@ -297,7 +297,7 @@ def _load_knowledge(folder: Path) -> KnowledgeBase:
     if reader.problems or article is None or vocabulary is None:
         raise KnowledgeError(reader.problems or [Problem(str(folder.name), 0, "knowledge is incomplete")])
     return KnowledgeBase(
-        article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs, reader.languages
+        article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs, reader.languages, sides
     )
 
 
@@ -384,16 +384,19 @@ def _read_languages(reader: _Reader, data: LineDict) -> tuple[str, ...]:
     return (SOURCE_LANGUAGE, *rest)
 
 
-def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Speaker]:
+def _load_speakers(
+    reader: _Reader, index: _ArticleIndex | None
+) -> tuple[dict[str, Speaker], dict[str, tuple[str, ...]]]:
     speakers: dict[str, Speaker] = {}
     root = reader.open("speakers.yaml")
+    sides = _load_sides(reader, root)
     items = reader.items(root, "speakers")
     # A speaker that could not be read is reported once, not again at each of its quotes.
     reader.speakers_incomplete = root is None or len(items) != len({d.get("id") for d, _ in items})
     for data, n in items:
         what = f"speaker #{n + 1}"
         if not reader.fields(
-            data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator", *TRANSLATION_LANGUAGES}
+            data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator", "side", *TRANSLATION_LANGUAGES}
         ):
             reader.speakers_incomplete = True
             continue
@@ -403,6 +406,11 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
         mentions = reader.texts(data, "mentions", what)
         aliases = reader.texts(data, "aliases", what)
         local = _speaker_local(reader, data, what if speaker_id is None else f"speaker '{speaker_id}'", role)
+        side = reader.text(data, "side", what, nullable=True) if "side" in data else None
+        if side is not None and side not in sides:
+            known = ", ".join(sides) or "none: give them under 'sides'"
+            reader.problem(data.line_of("side"), f"{what}: side {side!r} is not one of the sides ({known})")
+            side = None
         narrator = data.get("narrator", False)
         if not isinstance(narrator, bool):
             reader.problem(data.line_of("narrator"), f"{what}: 'narrator' must be true or false")
@@ -430,8 +438,25 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
             tuple(a for a, _ in aliases),
             narrator,
             local,
+            side,
         )
-    return speakers
+    return speakers, sides
+
+
+def _load_sides(reader: _Reader, root: Any) -> dict[str, tuple[str, ...]]:
+    """speakers.yaml `sides`: each side of the talks and the names readers give it (optional)."""
+    data = reader.mapping(root, 1, "top level") if root is not None else None
+    if data is None or "sides" not in data:
+        return {}
+    table = reader.mapping(data.get("sides"), data.line_of("sides"), "sides")
+    sides: dict[str, tuple[str, ...]] = {}
+    for side in table or {}:
+        names = reader.texts(table, side, f"side {side!r}") if table is not None else []
+        if not ID_PATTERN.match(str(side)) or not names:
+            reader.problem(table.line_of(side) if table is not None else 1, f"side {side!r}: give an id and its names")
+            continue
+        sides[str(side)] = tuple(fold(n) for n, _ in names)
+    return sides
 
 
 def _speaker_local(reader: _Reader, data: LineDict, what: str, role: str | None) -> dict[str, dict[str, str]]:

@@ -104,6 +104,7 @@ class Match:
     rare_unknown: tuple[str, ...] = ()  # unknown words rare in their language: names, places, terms
     lang: str = "en"
     asks: frozenset[str] = frozenset()  # the question words (who, when, where, why) it uses
+    tokens: frozenset[str] = frozenset()  # every content token of the question
 
 
 class Matcher:
@@ -474,7 +475,9 @@ class Matcher:
         asks = frozenset(token for token, _, _ in tokens if token in self.question_words)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return Match([], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang, asks)
+            return Match(
+                [], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang, asks, frozenset(unknown)
+            )
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
         query = self.index.query((token, weight) for token, weight, _ in tokens)
         search = self.index.rank_exhaustive if exhaustive else self.index.rank
@@ -483,4 +486,5 @@ class Matcher:
             for entry, score, phrasing in search(query, certainty / total, lang, limit)
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
-        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks)
+        named = frozenset(token for token, _, _ in tokens)
+        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named)

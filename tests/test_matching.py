@@ -547,6 +547,23 @@ def test_a_party_only_mentioned_in_a_russian_question_does_not_block_the_answer(
 
 
 @pytest.mark.parametrize(
+    "question", ["who heads ukraine's delegation", "What did Kyiv say about the talks?", "Що сказав Київ?"]
+)
+def test_one_sides_question_gets_nothing_of_the_other_side(engine: Engine, question: str):
+    """Who speaks for Ukraine, or what it said, is never answered (nor suggested) from Russian speakers."""
+    reply = engine.ask(question)
+    offered = ([reply.entry] if reply.entry else []) + list(reply.suggestions if reply.outcome is Outcome.CLARIFY else [])
+    for entry in offered:
+        sides = {q.speaker.side for q in entry.quotes if q.speaker.side}
+        assert not sides or "ukraine" in sides, (entry.id, sides)
+
+
+@pytest.mark.parametrize("question", ["Who leads Russia's delegation?", "How did Ukraine respond to Lavrov?"])
+def test_a_sides_own_speakers_still_answer_for_it(engine: Engine, question: str):
+    assert engine.ask(question).matched
+
+
+@pytest.mark.parametrize(
     "question", ["What did Lavrov tell his Iranian counterpart?", "What did Russia say about NATO?"]
 )
 def test_a_party_that_is_only_the_topic_does_not_block_the_answer(engine: Engine, question: str):
