@@ -118,6 +118,8 @@ def test_language_is_detected(text: str, lang: str):
         ("кек, где проходили переговоры? ахаха", "Где проходили переговоры?"),
         ("добрый вечер! где проходили переговоры?", "Где проходили переговоры?"),
         ("sorry to bother you, where were the talks held? as usual lol", "Where were the talks held?"),
+        ("good morning, where were the talks held? or is it all lies", "Where were the talks held?"),
+        ("да ладно, где проходили переговоры? или опять вранье", "Где проходили переговоры?"),
     ],
 )
 def test_greetings_thanks_and_laughter_do_not_change_the_question(engine: Engine, chatty: str, plain: str):
