@@ -549,7 +549,8 @@ def test_a_party_only_mentioned_in_a_russian_question_does_not_block_the_answer(
 
 
 @pytest.mark.parametrize(
-    "question", ["who heads ukraine's delegation", "What did Kyiv say about the talks?", "Що сказав Київ?"]
+    "question",
+    ["who heads ukraine's delegation", "What did Kyiv say about the talks?", "Що сказав Київ?", "was kyiv demanding much?"],
 )
 def test_one_sides_question_gets_nothing_of_the_other_side(engine: Engine, question: str):
     """Who speaks for Ukraine, or what it said, is never answered (nor suggested) from Russian speakers."""
