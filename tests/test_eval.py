@@ -99,7 +99,7 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # 40.2 % / 98.4 % / 2.7 % (rejection floor 100 % -> 98 %: "ок дякую а туреччина там є?",
     # labelled off-topic, is now answered with where the talks were held, in Türkiye).
     # After the matching round of issue 7: 72.9 % / 100 % / 1.0 %, 89.7 % / 100 % / 0 %, and
-    # 44.8 % / 98.4 % / 2.7 %.
+    # 44.8 % / 98.4 % / 2.0 %.
     "questions_seen_article_en.yaml": (0.71, 1.0, 0.01),
     "questions_seen_article_ruuk.yaml": (0.87, 1.0, 0.01),  # 51.7 % before the ru/uk alternates
     "questions_seen_headline.yaml": (0.43, 0.98, 0.03),
