@@ -117,6 +117,19 @@ def reads_as_other_language(text: str, lang: str) -> str | None:
     return None
 
 
+def cyrillic_languages(text: str) -> tuple[str, ...]:
+    """The languages a Cyrillic text may be written in: one if it has letters only that one has
+    (і ї є ґ, or ы э ъ ё), else both; none for a text in Latin letters."""
+    lowered = text.casefold()
+    if not _CYRILLIC.search(lowered):
+        return ()
+    if any(ch in _UKRAINIAN_ONLY for ch in lowered):
+        return ("uk",)
+    if any(ch in _RUSSIAN_ONLY for ch in lowered):
+        return ("ru",)
+    return ("ru", "uk")
+
+
 def is_cyrillic(word: str) -> bool:
     return bool(_CYRILLIC.search(word))
 
@@ -195,6 +208,29 @@ class Analyzer:
         """A Russian or Ukrainian word the morphological dictionary knows ("буче": a form of "Буча")."""
         lang = self.word_language(word, lang)
         return lang != "en" and bool(self._morphology(lang).word_is_known(word))
+
+    def may_be_subject(self, word: str, lang: str) -> bool:
+        """A Russian or Ukrainian word that can be in the nominative case ("Китай сказал", not
+        "о Китае"); an English or unknown word is not judged (False)."""
+        lang = self.word_language(word, lang)
+        if lang == "en":
+            return False
+        try:
+            return any("nomn" in parse.tag for parse in self._morphology(lang).parse(word))
+        except (KeyError, ValueError):
+            return False
+
+    def governs_next(self, word: str, lang: str) -> bool:
+        """A Russian or Ukrainian preposition or noun ("о", "від", "базу"): the word after it is its
+        object or its genitive ("о Китае", "базу НАТО"), not the subject of the sentence."""
+        lang = self.word_language(word, lang)
+        if lang == "en":
+            return False
+        try:
+            parses = self._morphology(lang).parse(word)
+        except (KeyError, ValueError):
+            return False
+        return bool(parses) and parses[0].tag.POS in ("PREP", "NOUN")
 
     def is_stopword(self, word: str, lang: str) -> bool:
         """In the language's standard list (a Cyrillic word: the Russian or the Ukrainian one)."""

@@ -12,7 +12,7 @@ from bot.analysis import detect_language, has_letters
 from bot.completeness import check_complete
 from bot.config import DEFAULT_RELOAD_MAX_LOSS
 from bot.frequencies import LANGUAGES
-from bot.matcher import Candidate, Matcher
+from bot.matcher import Candidate, Match, Matcher
 from bot.model import SOURCE_LANGUAGE, Entry, KnowledgeBase, Note, Party
 from bot.replies import Outcome, Reply
 from bot.retype import Retyper
@@ -63,6 +63,23 @@ class Engine:
         )
         self._who = who
         self._speech_verbs = frozenset(v for v in kb.speech_verbs if " " not in v)
+        self._local_parties = self._local_party_names(kb)
+        # The tokens each side of the talks is named by, and the sides each entry's quotes speak for.
+        self._side_tokens = {
+            side: frozenset(t for name in names for t, _, _ in self.matcher.analyse(name)) for side, names in kb.sides.items()
+        }
+        self._entry_sides = {
+            e.id: frozenset(q.speaker.side for q in e.quotes if q.speaker.side) for e in kb.entries
+        }
+        # A quoted person's surname as speakers.yaml spells it: the form that names the subject
+        # ("Лавров сказал"), not "Лаврова" or "о Лавове".
+        self._person_subjects = frozenset(
+            fold(name).split()[-1]
+            for speaker in kb.speakers.values()
+            if len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
+            for name in (speaker.name, *speaker.mentions, *speaker.aliases)
+            if fold(name)
+        )
 
     @classmethod
     def load(cls, folder: Path, languages: tuple[str, ...] = LANGUAGES) -> Engine:
@@ -107,7 +124,7 @@ class Engine:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        silent = self._silent_party(folded)
+        silent = self._silent_party(folded, lang)
         if silent is not None:
             return Reply(
                 Outcome.DECLINE,
@@ -137,6 +154,7 @@ class Engine:
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
             and not self._asks_words_of_whom(best.entry.id, folded, lang, match.asks)
+            and not self._other_side(best.entry.id, folded, lang, match)
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         ):
@@ -144,7 +162,10 @@ class Engine:
         close = [
             c
             for c in candidates
-            if best and c.score >= SUGGEST_THRESHOLD and best.score - c.score <= SUGGEST_WINDOW
+            if best
+            and c.score >= SUGGEST_THRESHOLD
+            and best.score - c.score <= SUGGEST_WINDOW
+            and not self._other_side(c.entry.id, folded, lang, match)  # not even as a suggestion
         ][:MAX_SUGGESTIONS]
         if match.unknown_share >= UNKNOWN_DECLINE_SHARE:
             close = []
@@ -175,12 +196,59 @@ class Engine:
             for word in folded.split()
         )
 
-    def _silent_party(self, folded: str) -> Party | None:
+    def _other_side(self, entry_id: str, folded: str, lang: str, match: Match) -> bool:
+        """A question naming one side of the talks and no person, asking who speaks for it or what it
+        said ("Who heads Ukraine's delegation?", "What did Kyiv say?"), that an entry quoting only
+        the other side would answer with the wrong side's people or words."""
+        sides = self._entry_sides.get(entry_id)
+        if not sides or match.people:
+            return False
+        named = {side for side, tokens in self._side_tokens.items() if tokens & match.tokens}
+        if len(named) != 1 or named <= sides:
+            return False
+        readings = self.matcher.analyzer.readings
+        return bool(match.asks & self._who) or any(
+            word in self._speech_verbs or readings(word, lang)[0] in self._speech_verbs for word in folded.split()
+        )
+
+    def _silent_party(self, folded: str, lang: str = SOURCE_LANGUAGE) -> Party | None:
         """The party a "what did X say" question (folded) asks about, if the article never quotes X."""
+        if lang != SOURCE_LANGUAGE:
+            return self._silent_party_cyrillic(folded.split(), lang)
         if self._silent is None:
             return None
         found = self._silent[0].search(f" {folded} ")
         return self._silent[1][found.group("party")] if found else None
+
+    def _local_party_names(self, kb: KnowledgeBase) -> dict[str, list[tuple[tuple[str, ...], Party]]]:
+        """Each language's party names as base forms, longest first ("китайская сторона", "Китай")."""
+        readings = self.matcher.analyzer.readings
+        found: dict[str, list[tuple[tuple[str, ...], Party]]] = {}
+        for party in kb.parties:
+            for lang, names in party.local_names.items():
+                for name in names:
+                    found.setdefault(lang, []).append((tuple(readings(w, lang)[0] for w in name.split()), party))
+        for listed in found.values():
+            listed.sort(key=lambda item: -len(item[0]))
+        return found
+
+    def _silent_party_cyrillic(self, words: list[str], lang: str) -> Party | None:
+        """ "Что сказал Китай?", "що каже Туреччина": a party named as the subject (nominative, not
+        after a preposition) of a verb of saying, with no quoted person as the subject instead."""
+        analyzer = self.matcher.analyzer
+        readings = analyzer.readings
+        lemmas = [readings(w, lang)[0] for w in words]
+        if not any(w in self._speech_verbs or any(r in self._speech_verbs for r in readings(w, lang)) for w in words):
+            return None
+        if any(self.matcher.corrected(word, lang) in self._person_subjects for word in words):
+            return None  # "Лавров сказал, что Китай…": the words are Lavrov's
+        for i, word in enumerate(words):
+            if i and analyzer.governs_next(words[i - 1], lang):
+                continue
+            for name, party in self._local_parties.get(lang, ()):
+                if tuple(lemmas[i : i + len(name)]) == name and analyzer.may_be_subject(word, lang):
+                    return party
+        return None
 
     def rank(self, question: str, limit: int = 10) -> list[Candidate]:
         """Ranked candidates, for inline results and diagnostics."""

@@ -288,7 +288,7 @@ def _load_knowledge(folder: Path) -> KnowledgeBase:
         raise KnowledgeUnreadable([Problem(str(folder), 0, reason)])
     article = _load_article(reader)
     index = _ArticleIndex(article) if article else None
-    speakers = _load_speakers(reader, index)
+    speakers, sides = _load_speakers(reader, index)
     notes = _load_notes(reader, index)
     vocabulary = _load_vocabulary(reader)
     entries = _load_entries(reader, index, speakers, notes)
@@ -297,7 +297,7 @@ def _load_knowledge(folder: Path) -> KnowledgeBase:
     if reader.problems or article is None or vocabulary is None:
         raise KnowledgeError(reader.problems or [Problem(str(folder.name), 0, "knowledge is incomplete")])
     return KnowledgeBase(
-        article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs, reader.languages
+        article, speakers, notes, tuple(entries), vocabulary, parties, speech_verbs, reader.languages, sides
     )
 
 
@@ -384,16 +384,19 @@ def _read_languages(reader: _Reader, data: LineDict) -> tuple[str, ...]:
     return (SOURCE_LANGUAGE, *rest)
 
 
-def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Speaker]:
+def _load_speakers(
+    reader: _Reader, index: _ArticleIndex | None
+) -> tuple[dict[str, Speaker], dict[str, tuple[str, ...]]]:
     speakers: dict[str, Speaker] = {}
     root = reader.open("speakers.yaml")
+    sides = _load_sides(reader, root)
     items = reader.items(root, "speakers")
     # A speaker that could not be read is reported once, not again at each of its quotes.
     reader.speakers_incomplete = root is None or len(items) != len({d.get("id") for d, _ in items})
     for data, n in items:
         what = f"speaker #{n + 1}"
         if not reader.fields(
-            data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator", *TRANSLATION_LANGUAGES}
+            data, what, {"id", "name"}, {"role", "mentions", "aliases", "narrator", "side", *TRANSLATION_LANGUAGES}
         ):
             reader.speakers_incomplete = True
             continue
@@ -403,6 +406,11 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
         mentions = reader.texts(data, "mentions", what)
         aliases = reader.texts(data, "aliases", what)
         local = _speaker_local(reader, data, what if speaker_id is None else f"speaker '{speaker_id}'", role)
+        side = reader.text(data, "side", what, nullable=True) if "side" in data else None
+        if side is not None and side not in sides:
+            known = ", ".join(sides) or "none: give them under 'sides'"
+            reader.problem(data.line_of("side"), f"{what}: side {side!r} is not one of the sides ({known})")
+            side = None
         narrator = data.get("narrator", False)
         if not isinstance(narrator, bool):
             reader.problem(data.line_of("narrator"), f"{what}: 'narrator' must be true or false")
@@ -430,8 +438,25 @@ def _load_speakers(reader: _Reader, index: _ArticleIndex | None) -> dict[str, Sp
             tuple(a for a, _ in aliases),
             narrator,
             local,
+            side,
         )
-    return speakers
+    return speakers, sides
+
+
+def _load_sides(reader: _Reader, root: Any) -> dict[str, tuple[str, ...]]:
+    """speakers.yaml `sides`: each side of the talks and the names readers give it (optional)."""
+    data = reader.mapping(root, 1, "top level") if root is not None else None
+    if data is None or "sides" not in data:
+        return {}
+    table = reader.mapping(data.get("sides"), data.line_of("sides"), "sides")
+    sides: dict[str, tuple[str, ...]] = {}
+    for side in table or {}:
+        names = reader.texts(table, side, f"side {side!r}") if table is not None else []
+        if not ID_PATTERN.match(str(side)) or not names:
+            reader.problem(table.line_of(side) if table is not None else 1, f"side {side!r}: give an id and its names")
+            continue
+        sides[str(side)] = tuple(fold(n) for n, _ in names)
+    return sides
 
 
 def _speaker_local(reader: _Reader, data: LineDict, what: str, role: str | None) -> dict[str, dict[str, str]]:
@@ -499,6 +524,7 @@ def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
         return (), ()
     verbs = tuple(fold(v) for v, _ in reader.texts(data, "speech_verbs", "parties file"))
     parties: list[Party] = []
+    claimed: dict[str, str] = {}  # folded name -> the party that has it
     for item, n in reader.items(root, "parties"):
         what = f"party #{n + 1}"
         if not reader.fields(item, what, {"id", "name", "names", "mentioned"}, set(TRANSLATION_LANGUAGES)):
@@ -506,13 +532,38 @@ def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:
         party_id = reader.identifier(item, what)
         name = reader.text(item, "name", what)
         mentioned = reader.text(item, "mentioned", what)
-        local = reader.local(item, what if party_id is None else f"party '{party_id}'", ("name", "mentioned"))
+        where = what if party_id is None else f"party '{party_id}'"
+        local = reader.local(item, where, ("name", "mentioned"), extra=("names",))
         names = tuple(fold(n) for n, _ in reader.texts(item, "names", what) if fold(n))
         if not names:
             reader.problem(item.line_of("names"), f"{what}: 'names' must list at least one name")
+        local_names = _local_party_names(reader, item, where)
+        for folded, line in [(n, item.line_of("names")) for n in names] + [
+            (n, line) for found in local_names.values() for n, line in found
+        ]:
+            if claimed.setdefault(folded, where) != where:
+                reader.problem(line, f"{where}: name {folded!r} is also a name of {claimed[folded]}")
         if party_id and name and mentioned and names:
-            parties.append(Party(party_id, name, names, mentioned, local))
+            translated = {lang: tuple(n for n, _ in found) for lang, found in local_names.items() if found}
+            parties.append(Party(party_id, name, names, mentioned, local, translated))
     return tuple(parties), verbs
+
+
+def _local_party_names(reader: _Reader, item: LineDict, where: str) -> dict[str, list[tuple[str, int]]]:
+    """A party's `names` in its `ru:` / `uk:` sections, folded; each must read as that language."""
+    found: dict[str, list[tuple[str, int]]] = {}
+    for lang in TRANSLATION_LANGUAGES:
+        section = item.get(lang)
+        if not isinstance(section, LineDict) or "names" not in section:
+            continue
+        names = found[lang] = []
+        for text, line in reader.texts(section, "names", f"{where}: '{lang}'"):
+            other = reads_as_other_language(text, lang)
+            if other is not None or not fold(text):
+                reader.problem(line, f"{where}: '{lang}' name {text!r} does not read as {lang}")
+                continue
+            names.append((fold(text), line))
+    return found
 
 
 def _read_equivalents(reader: _Reader, data: LineDict, section: str, into: dict[str, str]) -> None:

@@ -19,7 +19,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.analysis import Analyzer, detect_language, is_cyrillic, shared_analyzer
+from bot.analysis import Analyzer, cyrillic_languages, detect_language, is_cyrillic, shared_analyzer
 from bot.frequencies import LANGUAGES
 from bot.model import Entry, KnowledgeBase
 from bot.phrase_index import SHARED, PhraseIndex
@@ -28,6 +28,9 @@ from bot.textnorm import fold
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
+SKELETON_CERTAINTY = 0.9  # a word read across the Russian and Ukrainian spellings of its letters
+_SKELETON = str.maketrans({"і": "и", "ї": "и", "ы": "и", "й": "и", "є": "е", "э": "е", "ё": "е", "ґ": "г", "ь": None, "ъ": None, "'": None})
+GLUED_MIN_LENGTH = 3  # each of two words typed without a space between them ("whatdid") has this many letters
 REAL_WORD_ZIPF = 3.0  # a word at least this common in its language is not a typo, however close it looks
 UNKNOWN_WEIGHT_BONUS = 1.25  # a rare unknown word counts more than the rarest known one
 # Unknown words weigh by how rare they are in their language (wordfreq's Zipf scale): at or below
@@ -45,10 +48,19 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # of whose phrasings asks it does not answer it ("When is the next round?" is not "Are the talks
 # continuing?"); Russian and Ukrainian question words fold to these through the vocabulary.
 QUESTION_WORDS = ("who", "when", "where", "why")
+WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
 _CHATTER = re.compile(
-    r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд)$"
+    r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд|ло+л|ке+к)$"
 )
+# A letter held down for emphasis ("heyyy", "sooo", "приветтт"): read as the word without the run.
+_HELD_LETTER = re.compile(r"(\w)\1{2,}")
+
+
+def cyrillic_skeleton(word: str) -> str:
+    """A Cyrillic word with the letters Russian and Ukrainian spell differently made one (і ї ы й
+    and и, є э ё and е, ґ and г; soft and hard signs dropped)."""
+    return word.translate(_SKELETON)
 
 
 def fuzzy_cutoff(word: str) -> float:
@@ -92,6 +104,7 @@ class Match:
     rare_unknown: tuple[str, ...] = ()  # unknown words rare in their language: names, places, terms
     lang: str = "en"
     asks: frozenset[str] = frozenset()  # the question words (who, when, where, why) it uses
+    tokens: frozenset[str] = frozenset()  # every content token of the question
 
 
 class Matcher:
@@ -109,6 +122,7 @@ class Matcher:
         self.extra_stopwords = vocabulary.stopwords
         equivalents = dict(vocabulary.variants)
         speaker_tokens: dict[str, str] = {}  # speaker id -> the token that names that person
+        unnamed: set[str] = set()  # the names of speakers who are not one person ("Ukrainian authorities")
         for speaker in kb.speakers.values():
             # Every way of naming a person folds to one token: first names and scripts don't matter.
             person = len(speaker.name.split()) > 1 and all(w[:1].isupper() for w in speaker.name.split())
@@ -117,8 +131,10 @@ class Matcher:
                 equivalents.setdefault(fold(name), canonical)
             if person:
                 speaker_tokens[speaker.id] = canonical
+            else:
+                unnamed.add(canonical)
         for party in kb.parties:  # a party's names (Beijing, Türkiye) are one token; vocabulary first
-            for name in party.names:
+            for name in party.all_names:
                 if name not in vocabulary.decoys:
                     equivalents.setdefault(name, party.id)
         # Readings the analysis should prefer when a word has several ("Пескова": the name, not sand).
@@ -130,15 +146,29 @@ class Matcher:
                     self._preferred.add(word)
         self.variants: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, canonical in equivalents.items():
-            key, value = self._base(phrase), self._base(canonical)
-            if key != value:
-                self.variants.setdefault(key, value)
+            value = self._base(canonical)
+            # A Cyrillic spelling is a key in each language it may be written in: "нато" is read
+            # "нато" in a Russian question and "ната" in a Ukrainian one.
+            keys = (self._base(phrase), *(self._base(phrase, lang) for lang in cyrillic_languages(phrase)))
+            for key in dict.fromkeys(keys):
+                if key != value:
+                    self.variants.setdefault(key, value)
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
         self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
         for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
             self.variants.setdefault(self._base(decoy), self._base(decoy))
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
+        # Another way of naming a body ("Ukrainian officials", "украинские власти") reads as the
+        # body's own name reads in a phrasing: "authorities" is "author", which the index knows as
+        # what the vocabulary makes of it.
+        for name in unnamed:
+            as_listed = self._base(name)
+            read = tuple(t for t, _ in self._content(name.split(), "en"))
+            if read and read != as_listed:
+                for key, value in self.variants.items():
+                    if value == as_listed:
+                        self.variants[key] = read
         self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
         speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
 
@@ -170,6 +200,20 @@ class Matcher:
         self.known_words = surfaces | set(vocabulary.stopwords)
         content_surfaces = {w for w in surfaces if self._base((w,))[0] in entry_tokens}
         self._content_choices = sorted(content_surfaces)
+        # A Cyrillic word of the knowledge base as either language might spell it ("медінскій" is
+        # "мединский" with the Ukrainian і), unless words that read differently share the skeleton.
+        skeletons: dict[str, set[str]] = defaultdict(set)
+        for word in surfaces:
+            if is_cyrillic(word):
+                skeletons[cyrillic_skeleton(word)].add(word)
+
+        def reading(word: str) -> tuple[str, ...]:
+            base = self._base((word,))
+            return self.variants.get(base, base)
+
+        self._skeletons = {
+            k: min(v) for k, v in skeletons.items() if len({reading(w) for w in v}) == 1
+        }
         library_stopwords = frozenset().union(*self.analyzer.stopwords.values())
         self._filler_choices = sorted((self.known_words | library_stopwords) - content_surfaces)
         # The people each entry is about: named in its phrasings, or quoted in it.
@@ -187,6 +231,18 @@ class Matcher:
         }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
+        # "Which official…", "which Russian minister…" ask who, as "who" does: the nouns are the last
+        # words of the quoted people's roles and of the unnamed speakers' names, with their spellings.
+        heads = {
+            fold(text).split()[-1]
+            for speaker in kb.speakers.values()
+            if not speaker.narrator
+            for text in (speaker.role or "", "" if speaker.id in speaker_tokens else speaker.name)
+            if fold(text)
+        }
+        heads |= {p for p, c in equivalents.items() if " " not in p and c in heads}
+        self._role_nouns = frozenset(heads | {f"{h}s" for h in heads if not is_cyrillic(h)})
+        self._who = self._base(("who",))[0]
         asked: dict[int, set[str]] = defaultdict(set)
         for index, _, tokens, _, _ in tokenised:
             asked[index] |= tokens & self.question_words
@@ -237,11 +293,12 @@ class Matcher:
                     return reading
         return readings[0]
 
-    def _base(self, words: tuple[str, ...] | str) -> tuple[str, ...]:
-        """Base forms of a phrase (a variant table's key or value), each word in its own script."""
+    def _base(self, words: tuple[str, ...] | str, lang: str | None = None) -> tuple[str, ...]:
+        """Base forms of a phrase (a variant table's key or value), each word in its own script,
+        read in `lang` or else the language the phrase is detected to be in."""
         if isinstance(words, str):
             words = tuple(words.split())
-        lang = detect_language(" ".join(words))
+        lang = lang or detect_language(" ".join(words))
         return tuple(self._lemma(w, lang) for w in words)
 
     def _is_filler(self, word: str, lemma: str, lang: str) -> bool:
@@ -285,6 +342,9 @@ class Matcher:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
         if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdecimal():
             return word, 1.0
+        held = _HELD_LETTER.sub(r"\1", word)
+        if held != word and not held.isdecimal():
+            return self._correct(held, lang)
         if self._lemma(word, lang) in self.idf:
             return word, 1.0  # an inflected form of a word the knowledge uses
         if self.analyzer.zipf(word, lang) >= REAL_WORD_ZIPF:
@@ -313,7 +373,37 @@ class Matcher:
             )
             if found is not None and is_cyrillic(found[0]) == is_cyrillic(word):
                 return found[0], found[1]
+        same = self._skeletons.get(cyrillic_skeleton(word)) if is_cyrillic(word) else None
+        if same is not None and lang in cyrillic_languages(same):
+            return same, SKELETON_CERTAINTY
         return word, 1.0
+
+    def _correct_glued(self, word: str, lang: str) -> tuple[tuple[str, float], ...]:
+        """Two words typed without the space between them ("whatdid", "kremlinsaid") are read as
+        the two when no single word is near; any other word as `_correct` reads it."""
+        found = self._correct(word, lang)
+        if found[0] != word or len(word) < 2 * GLUED_MIN_LENGTH or word in self.known_words:
+            return (found,)  # a typo of one word ("setled", "breakthru"), a known word, or too short to cut
+        if self.analyzer.zipf(word, lang) >= REAL_WORD_ZIPF or self.analyzer.in_dictionary(word, lang):
+            return (found,)
+        best: tuple[float, int] | None = None
+        for cut in range(GLUED_MIN_LENGTH, len(word) - GLUED_MIN_LENGTH + 1):
+            left, right = word[:cut], word[cut:]
+            if self._is_word(left, lang) and self._is_word(right, lang):
+                common = min(self.analyzer.zipf(left, lang), self.analyzer.zipf(right, lang))
+                if best is None or common > best[0]:
+                    best = (common, cut)
+        if best is None:
+            return (found,)
+        return ((word[: best[1]], 1.0), (word[best[1] :], 1.0))
+
+    def _is_word(self, word: str, lang: str) -> bool:
+        """A word of the knowledge base or of the language's stopword list."""
+        return word in self.known_words or self.analyzer.is_stopword(word, lang)
+
+    def corrected(self, word: str, lang: str) -> str:
+        """The knowledge base's own word a folded word was probably meant to be ("мединскй": "мединский")."""
+        return self._correct(word, lang)[0]
 
     def analyse(self, question: str, lang: str | None = None) -> list[tuple[str, float, float]]:
         """The question's content tokens as (token, weight, certainty), duplicates removed."""
@@ -323,7 +413,7 @@ class Matcher:
         self, question: str, lang: str, folded: str | None = None
     ) -> tuple[list[tuple[str, float, float]], list[str]]:
         words = self._words(question) if folded is None else folded.split()[:MAX_QUESTION_WORDS]
-        corrected = [self._correct(w, lang) for w in words]
+        corrected = [c for w in words for c in self._correct_glued(w, lang)]
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         rare: list[str] = []
@@ -345,7 +435,18 @@ class Matcher:
             share = rarity(zipf) * SCRAP_SHARE if scrap else rarity(zipf)
             tokens[token] = self.unknown_weight * share
         # A corrected typo makes the whole reading a little less certain.
+        if self._who in self.idf and self._who not in tokens and self._asks_which_person(words, lang):
+            tokens[self._who] = self.idf[self._who]
         return [(t, w, certainty) for t, w in tokens.items()], rare
+
+    def _asks_which_person(self, words: list[str], lang: str) -> bool:
+        """ "which" and, within three more words, a noun for one of the quoted people ("Which
+        Kremlin official made the comment?", "какой чиновник")."""
+
+        def role(word: str) -> bool:
+            return word in self._role_nouns or (is_cyrillic(word) and self._lemma(word, lang) in self._role_nouns)
+
+        return any(word in WHICH and any(role(w) for w in words[i + 1 : i + 4]) for i, word in enumerate(words))
 
     # -- ranking ------------------------------------------------------------------------------
 
@@ -374,7 +475,9 @@ class Matcher:
         asks = frozenset(token for token, _, _ in tokens if token in self.question_words)
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
-            return Match([], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang, asks)
+            return Match(
+                [], unknown, specific, people, 1.0 if unknown else 0.0, tuple(rare), lang, asks, frozenset(unknown)
+            )
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
         query = self.index.query((token, weight) for token, weight, _ in tokens)
         search = self.index.rank_exhaustive if exhaustive else self.index.rank
@@ -383,4 +486,5 @@ class Matcher:
             for entry, score, phrasing in search(query, certainty / total, lang, limit)
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
-        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks)
+        named = frozenset(token for token, _, _ in tokens)
+        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named)

@@ -52,6 +52,7 @@ class Speaker(Translatable):
     aliases: tuple[str, ...]
     narrator: bool = False  # the report's own voice: its words need no "X said" nearby
     local: Local = field(default_factory=_local, hash=False, compare=False)  # name, role
+    side: str | None = None  # the side of the talks they speak for (speakers.yaml `sides`), if any
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,13 @@ class Party(Translatable):
     names: tuple[str, ...]  # folded
     mentioned: str  # what the article does say about them
     local: Local = field(default_factory=_local, hash=False, compare=False)  # name, mentioned
+    # How Russian and Ukrainian readers name them ({"ru": ("китай", "пекин")}), folded, any inflection.
+    local_names: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def all_names(self) -> tuple[str, ...]:
+        """Every folded name in every language, English first."""
+        return (*self.names, *(n for names in self.local_names.values() for n in names))
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,8 @@ class KnowledgeBase:
     parties: tuple[Party, ...] = ()
     speech_verbs: tuple[str, ...] = ()  # folded
     languages: tuple[str, ...] = (SOURCE_LANGUAGE,)  # every curator text exists in each of these
+    # The sides of the talks and how readers name them ({"russia": ("Russia", "Kremlin", …)}).
+    sides: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
 
     def entry(self, entry_id: str) -> Entry | None:
         return self._by_id.get(entry_id)

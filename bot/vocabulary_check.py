@@ -37,7 +37,7 @@ def vocabulary_problems(folder: Path, kb: KnowledgeBase, analyzer: Analyzer) -> 
         return analyzer.is_stopword(word, lang) or (lang != "en" and analyzer.is_stopword(first, lang))
 
     names = {fold(n) for s in kb.speakers.values() for n in (s.name, *s.mentions, *s.aliases)}
-    names |= {n for party in kb.parties for n in party.names}
+    names |= {n for party in kb.parties for n in party.all_names}
     for key in ("stopwords", "keep"):
         items = data.get(key)
         if not isinstance(items, LineList):

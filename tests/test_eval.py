@@ -74,39 +74,44 @@ def test_off_topic_rejection(report: EvalReport):
 # looked at and is a tuning set now.
 FLOORS: dict[str, tuple[float, float, float]] = {
     "questions.yaml": (MIN_ACCURACY, MIN_REJECTION, 0.01),
-    "questions_holdout.yaml": (0.88, 0.95, 0.02),
+    "questions_holdout.yaml": (0.91, 0.95, 0.02),  # 92.6 % / 98.5 % / 0.5 % after the matching round (issue 7)
     # Written from the article only by people who never saw the FAQ (62 % in-scope when it came;
     # floor 70 % until the wrong-answer guards, which turned 72.9 % into 65.9 % and "did you mean";
     # 69.4 % with the alternates written since).
-    # 74.1 % after the 2026-12-02 tuning round (retyping, speech guard, ru/uk alternates).
-    "questions_tuning_article.yaml": (0.73, 0.95, 0.02),
+    # 74.1 % after the 2026-12-02 tuning round (retyping, speech guard, ru/uk alternates);
+    # 81.2 % after the matching round of issue 7 (chatter, glued words, ru/uk parties, vocabulary).
+    "questions_tuning_article.yaml": (0.79, 0.95, 0.02),
     # The same in Russian and Ukrainian, by people who never saw the FAQ (50 % in-scope, 78.6 %
     # rejection, 6.1 % wrong answers when it came; 3.0 % after the knowledge fixes of that day;
     # floor 48 % until the wrong-answer guards: 50.0 % -> 44.2 %;
     # 48.1 % with the alternates written since).
-    # 78.8 % after the 2026-12-02 tuning round.
-    "questions_tuning_article_ruuk.yaml": (0.78, 0.95, 0.02),
+    # 78.8 % after the 2026-12-02 tuning round; 82.7 % after the matching round of issue 7.
+    "questions_tuning_article_ruuk.yaml": (0.80, 0.95, 0.02),
     # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers;
     # floor 33 % until the wrong-answer guards: 36.6 % -> 32.9 %, wrong answers 11.3 % -> 2.1 %).
-    # 41.5 % and 1.4 % wrong answers after the 2026-12-02 tuning round.
-    "questions_tuning_headline.yaml": (0.40, 0.95, 0.02),
+    # 41.5 % and 1.4 % wrong answers after the 2026-12-02 tuning round; 42.7 % and 1.4 % after the
+    # matching round of issue 7.
+    "questions_tuning_headline.yaml": (0.41, 0.95, 0.02),
     # Held out until 2026-12-02, then looked at (questions_seen_*.yaml): tuning sets now. Their rows
     # record what they measured when that day's work was merged (on the old matcher: 47.1 % / 100 % /
     # 0 %, 31.0 % / 100 % / 2.7 % and 17.2 % / 96.7 % / 7.4 %).
     # After the 2026-12-02 tuning round: 67.1 % / 100 % / 1.0 %, 74.1 % / 100 % / 0 %, and
     # 40.2 % / 98.4 % / 2.7 % (rejection floor 100 % -> 98 %: "ок дякую а туреччина там є?",
     # labelled off-topic, is now answered with where the talks were held, in Türkiye).
-    "questions_seen_article_en.yaml": (0.66, 1.0, 0.01),
-    "questions_seen_article_ruuk.yaml": (0.73, 1.0, 0.01),  # 51.7 % before the ru/uk alternates
-    "questions_seen_headline.yaml": (0.39, 0.98, 0.03),
+    # After the matching round of issue 7: 72.9 % / 100 % / 1.0 %, 89.7 % / 100 % / 0 %, and
+    # 44.8 % / 98.4 % / 2.0 %.
+    "questions_seen_article_en.yaml": (0.71, 1.0, 0.01),
+    "questions_seen_article_ruuk.yaml": (0.87, 1.0, 0.01),  # 51.7 % before the ru/uk alternates
+    "questions_seen_headline.yaml": (0.43, 0.98, 0.03),
     # Round 2 (2026-12-02), written blind from the article (220, en/ru/uk) and from the headline only
     # (200, en/ru/uk), labelled by another helper, split at random into a tuning half
     # (questions_tuning_r2_*) and a frozen half (questions_blind_r2_*, never tuned on). Rows: what
     # each measured when it came, before any change made for it.
     # Tuning halves after the 2026-12-02 tuning round: 68.2 % / 100 % / 0 % and 61.4 % / 93.0 % / 5.0 %
     # (56.5 % / 95.5 % / 2.8 % and 43.2 % / 93.0 % / 5.0 % when they came).
-    "questions_tuning_r2_article.yaml": (0.67, 0.99, 0.01),
-    "questions_tuning_r2_headline.yaml": (0.60, 0.92, 0.051),
+    # After the matching round of issue 7: 74.1 % / 100 % / 0 % and 72.7 % / 96.5 % / 2.0 %.
+    "questions_tuning_r2_article.yaml": (0.72, 0.99, 0.01),
+    "questions_tuning_r2_headline.yaml": (0.70, 0.95, 0.03),
     # Frozen half from the article: 45.3 % when it came, 54.7 % after that day's tuning round (on
     # the tuning halves only); the headline half did not move (34.1 %).
     "questions_blind_r2_article.yaml": (0.54, 0.96, 0.009),
@@ -125,7 +130,6 @@ FLOORS: dict[str, tuple[float, float, float]] = {
 # Sets whose wrong-answer ceiling is still what they measured when they came (above MAX_WRONG_SHARE).
 AS_THEY_CAME = frozenset(
     {
-        "questions_tuning_r2_headline.yaml",
         "questions_blind_r2_headline.yaml",
         "questions_tuning_r3_headline.yaml",
         "questions_blind_r3_headline.yaml",

@@ -347,6 +347,24 @@ def test_a_party_without_names_is_refused(broken_knowledge):
     assert found.line > 1
 
 
+def test_a_party_name_in_the_wrong_language_is_refused(broken_knowledge):
+    folder = broken_knowledge("parties.yaml", replace=("names: [Китай, Пекин,", "names: [China, Пекин,"))
+    found = problem(folder, "parties.yaml", "party 'china'", "'ru' name 'China' does not read as ru")
+    assert found.line > 1
+
+
+def test_a_name_of_two_parties_is_refused(broken_knowledge):
+    folder = broken_knowledge("parties.yaml", replace=("names: [Иран, Тегеран,", "names: [Иран, Анкара,"))
+    found = problem(folder, "parties.yaml", "party 'iran'", "'анкара' is also a name of party 'turkey'")
+    assert found.line > 1
+
+
+def test_a_speakers_side_must_be_one_of_the_sides(broken_knowledge):
+    folder = broken_knowledge("speakers.yaml", replace=("    side: ukraine\n", "    side: kyiv\n"))
+    found = problem(folder, "speakers.yaml", "side 'kyiv' is not one of the sides")
+    assert found.line > 1
+
+
 def test_a_broken_speakers_file_is_reported_once(broken_knowledge):
     folder = broken_knowledge("speakers.yaml", append=b"\xff\n")
     found = problems(folder)

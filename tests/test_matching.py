@@ -113,6 +113,13 @@ def test_language_is_detected(text: str, lang: str):
         ("good morning. can u tell me who leads russia's delegation thx", "Who leads Russia's delegation?"),
         ("haha ok so where were the talks held? 😂🙏", "Where were the talks held?"),
         ("привет! где проходили переговоры? спасибо", "Где проходили переговоры?"),
+        ("heyyy where were the talks held??", "Where were the talks held?"),
+        ("лол а где проходили переговоры", "Где проходили переговоры?"),
+        ("кек, где проходили переговоры? ахаха", "Где проходили переговоры?"),
+        ("добрый вечер! где проходили переговоры?", "Где проходили переговоры?"),
+        ("sorry to bother you, where were the talks held? as usual lol", "Where were the talks held?"),
+        ("good morning, where were the talks held? or is it all lies", "Where were the talks held?"),
+        ("да ладно, где проходили переговоры? или опять вранье", "Где проходили переговоры?"),
     ],
 )
 def test_greetings_thanks_and_laughter_do_not_change_the_question(engine: Engine, chatty: str, plain: str):
@@ -212,6 +219,50 @@ def test_cyrillic_names(engine: Engine, question: str, entry: str):
 def test_typos_are_corrected(engine: Engine, question: str, entry: str):
     reply = engine.ask(question)
     assert reply.outcome is Outcome.ANSWER and reply.entry.id == entry, outcome_of(reply)
+
+
+@pytest.mark.parametrize(
+    ("glued", "spaced"),
+    [("whatdid the kremlin say", "what did the kremlin say"), ("kremlinsaid nothing", "kremlin said nothing")],
+)
+def test_two_words_typed_without_a_space_are_read_as_two(engine: Engine, glued: str, spaced: str):
+    assert engine.matcher.analyse(glued) == engine.matcher.analyse(spaced)
+
+
+def test_a_rare_word_is_not_cut_into_two_known_ones(engine: Engine):
+    """"Mariupol" is a place the article never names, not "mari" + "upol" or the like."""
+    assert "mariupol" in [token for token, _, _ in engine.matcher.analyse("was mariupol shelled")]
+
+
+@pytest.mark.parametrize("question", ["что сказал Лавров про нато", "що сказав Лавров про нато"])
+def test_a_cyrillic_name_is_known_in_russian_and_in_ukrainian(engine: Engine, question: str):
+    """"нато" has no letter only one language has: it is NATO whichever language reads it."""
+    assert "nato" in [token for token, _, _ in engine.matcher.analyse(question)]
+
+
+@pytest.mark.parametrize(
+    "question", ["Which Kremlin official made the comment?", "which russian minister spoke", "какие чиновники это сказали"]
+)
+def test_which_official_asks_who(engine: Engine, question: str):
+    assert engine.matcher.match(question).asks == engine.matcher.match("who").asks
+
+
+def test_which_thing_does_not_ask_who(engine: Engine):
+    assert not engine.matcher.match("Which city hosted the talks?").asks & engine.matcher.match("who").asks
+
+
+@pytest.mark.parametrize("other", ["Kyiv authorities", "украинские власти", "українська влада"])
+def test_another_name_of_a_body_reads_as_its_name(engine: Engine, other: str):
+    """An alias of "Ukrainian authorities" gives the tokens a phrasing naming them gives."""
+    named = {token for token, _, _ in engine.matcher.analyse("Ukrainian authorities")}
+    assert named and named <= engine.matcher.idf.keys()
+    assert {token for token, _, _ in engine.matcher.analyse(other)} == named
+
+
+def test_a_name_spelt_with_the_other_languages_letters_is_read(engine: Engine):
+    """"медінскій": Medinsky with the Ukrainian і where Russian and Ukrainian both write и."""
+    reply = engine.ask("хто такий медінскій")
+    assert reply.matched and reply.entry is not None and reply.entry.id == "who-medinsky", outcome_of(reply)
 
 
 def test_typo_correction_finds_the_knowledge_base_word(engine: Engine):
@@ -466,6 +517,53 @@ def test_parties_the_article_never_quotes_are_said_so(engine: Engine, question: 
     assert reply.outcome is Outcome.DECLINE and not reply.matched
     assert reply.explanation and party in reply.explanation
     assert reply.explanation in render_text(reply)
+
+
+@pytest.mark.parametrize(
+    ("question", "party"),
+    [
+        ("Что сказал Китай о переговорах?", "Китай"),
+        ("що каже Туреччина", "Туреччина"),
+        ("А НАТО что-то заявило?", "НАТО"),
+        ("Як відреагував Іран?", "Іран"),
+    ],
+)
+def test_parties_named_in_russian_or_ukrainian_are_recognised(engine: Engine, question: str, party: str):
+    """parties.yaml's ru/uk `names`, in any inflection, as the subject of a verb of saying."""
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.DECLINE and not reply.matched
+    assert reply.party is not None and reply.party.tr("name", reply.lang) == party
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Что Лавров сказал о Китае?",  # China is what was spoken about, after a preposition
+        "Лавров сказал, что Китай против санкций?",  # a quoted person is the one speaking
+        "Что говорили о базе НАТО?",  # NATO as the genitive of a noun
+        "мединскй говорил про базу нато?",  # the speaker's name misspelt
+    ],
+)
+def test_a_party_only_mentioned_in_a_russian_question_does_not_block_the_answer(engine: Engine, question: str):
+    assert engine.ask(question).party is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["who heads ukraine's delegation", "What did Kyiv say about the talks?", "Що сказав Київ?", "was kyiv demanding much?"],
+)
+def test_one_sides_question_gets_nothing_of_the_other_side(engine: Engine, question: str):
+    """Who speaks for Ukraine, or what it said, is never answered (nor suggested) from Russian speakers."""
+    reply = engine.ask(question)
+    offered = ([reply.entry] if reply.entry else []) + list(reply.suggestions if reply.outcome is Outcome.CLARIFY else [])
+    for entry in offered:
+        sides = {q.speaker.side for q in entry.quotes if q.speaker.side}
+        assert not sides or "ukraine" in sides, (entry.id, sides)
+
+
+@pytest.mark.parametrize("question", ["Who leads Russia's delegation?", "How did Ukraine respond to Lavrov?"])
+def test_a_sides_own_speakers_still_answer_for_it(engine: Engine, question: str):
+    assert engine.ask(question).matched
 
 
 @pytest.mark.parametrize(
