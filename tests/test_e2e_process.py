@@ -151,7 +151,9 @@ async def test_sigterm_with_a_backlog_exits_within_the_grace_period(
     code = bot.stop(signal.SIGTERM, timeout=grace + margin)
     took = time.monotonic() - started
     sent = len(e2e_fake.sent_messages(group))
-    [line] = [line for line in bot.log.splitlines() if "repl" in line and "dropped" in line]
+    stopped = [line for line in bot.log.splitlines() if "Stopped after" in line and "dropped" in line]
+    assert len(stopped) == 1, bot.log_tail()  # one shutdown, one account of it
+    [line] = stopped
     dropped = int(line.split(": ", 2)[-1].split(" repl")[0].rsplit(" ", 1)[-1])
     print(f"  exit {took:.1f} s after SIGTERM (grace {grace:.0f} s); {sent} sent, {dropped} dropped")
     assert code == 0, bot.log_tail()
