@@ -86,12 +86,12 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # floor 48 % until the wrong-answer guards: 50.0 % -> 44.2 %;
     # 48.1 % with the alternates written since).
     # 78.8 % after the 2026-12-02 tuning round; 82.7 % after the matching round of issue 7.
-    "questions_tuning_article_ruuk.yaml": (0.80, 0.95, 0.02),
+    "questions_tuning_article_ruuk.yaml": (0.87, 0.95, 0.02),  # 88.5 % with the curated ru/uk alternates
     # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers;
     # floor 33 % until the wrong-answer guards: 36.6 % -> 32.9 %, wrong answers 11.3 % -> 2.1 %).
     # 41.5 % and 1.4 % wrong answers after the 2026-12-02 tuning round; 42.7 % and 1.4 % after the
     # matching round of issue 7.
-    "questions_tuning_headline.yaml": (0.41, 0.95, 0.02),
+    "questions_tuning_headline.yaml": (0.45, 0.95, 0.02),  # 46.3 % with the curated alternates
     # Held out until 2026-12-02, then looked at (questions_seen_*.yaml): tuning sets now. Their rows
     # record what they measured when that day's work was merged (on the old matcher: 47.1 % / 100 % /
     # 0 %, 31.0 % / 100 % / 2.7 % and 17.2 % / 96.7 % / 7.4 %).
@@ -101,8 +101,8 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # After the matching round of issue 7: 72.9 % / 100 % / 1.0 %, 89.7 % / 100 % / 0 %, and
     # 44.8 % / 98.4 % / 2.0 %.
     "questions_seen_article_en.yaml": (0.71, 1.0, 0.01),
-    "questions_seen_article_ruuk.yaml": (0.87, 1.0, 0.01),  # 51.7 % before the ru/uk alternates
-    "questions_seen_headline.yaml": (0.43, 0.98, 0.03),
+    "questions_seen_article_ruuk.yaml": (0.95, 1.0, 0.01),  # 51.7 % before the ru/uk alternates; 96.6 % now
+    "questions_seen_headline.yaml": (0.46, 0.98, 0.03),  # 47.1 % with the curated alternates
     # Round 2 (2026-12-02), written blind from the article (220, en/ru/uk) and from the headline only
     # (200, en/ru/uk), labelled by another helper, split at random into a tuning half
     # (questions_tuning_r2_*) and a frozen half (questions_blind_r2_*, never tuned on). Rows: what
@@ -110,24 +110,33 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # Tuning halves after the 2026-12-02 tuning round: 68.2 % / 100 % / 0 % and 61.4 % / 93.0 % / 5.0 %
     # (56.5 % / 95.5 % / 2.8 % and 43.2 % / 93.0 % / 5.0 % when they came).
     # After the matching round of issue 7: 74.1 % / 100 % / 0 % and 72.7 % / 96.5 % / 2.0 %.
-    "questions_tuning_r2_article.yaml": (0.72, 0.99, 0.01),
+    "questions_tuning_r2_article.yaml": (0.76, 0.99, 0.01),  # 77.6 % with the curated alternates
     "questions_tuning_r2_headline.yaml": (0.70, 0.95, 0.03),
     # Frozen half from the article: 45.3 % when it came, 54.7 % after that day's tuning round (on
     # the tuning halves only); the headline half did not move (34.1 %).
-    "questions_blind_r2_article.yaml": (0.54, 0.96, 0.009),
-    "questions_blind_r2_headline.yaml": (0.34, 0.96, 0.041),
+    # After the third round of that day (the matching round of issue 7 and about 500 curated
+    # alternates, tuned on the other sets): 58.1 % / 96.3 % / 1.8 % (one more wrong answer) and
+    # 39.0 % / 96.6 % / 3.0 %. The curator of that round saw this test pass or fail (not its
+    # questions) while removing generic alternates: the headline half is no longer quite blind.
+    "questions_blind_r2_article.yaml": (0.57, 0.96, 0.018),
+    "questions_blind_r2_headline.yaml": (0.38, 0.96, 0.031),
     # Round 3 (2026-12-02, written while round 2's tuning halves were being tuned on): blind from
     # the article (224, en/ru/uk, eight styles) and from the headline only (200), labelled by
     # another helper, split at random into tuning halves (questions_tuning_r3_*) and frozen halves
     # (questions_blind_r3_*). Rows: what each measured when it came, before any change made for it
     # (article 65.6 % / 95.5 % / 0.9 % frozen, 62.1 % / 100 % / 0.9 % tuning; headline 33.8 % / 100 %
     # / 5.0 % frozen, 41.4 % / 93.3 % / 5.0 % tuning).
-    "questions_blind_r3_article.yaml": (0.65, 0.95, 0.009),
-    "questions_tuning_r3_article.yaml": (0.62, 1.0, 0.009),
-    "questions_blind_r3_headline.yaml": (0.33, 1.0, 0.05),
-    "questions_tuning_r3_headline.yaml": (0.41, 0.93, 0.05),
+    # After the third round (tuned on other sets; these were written after that work began and
+    # no helper of it saw them): frozen 68.9 % / 95.5 % / 0.9 % and 35.2 % / 93.1 % / 7.0 % (two
+    # more off-topic questions answered: the wrong-answer ceiling follows what it measures, it is
+    # a finding, not a target); tuning halves 63.2 % / 100 % / 0.9 % and 42.9 % / 96.7 % / 4.0 %.
+    "questions_blind_r3_article.yaml": (0.68, 0.95, 0.009),
+    "questions_tuning_r3_article.yaml": (0.63, 1.0, 0.009),
+    "questions_blind_r3_headline.yaml": (0.35, 0.93, 0.07),
+    "questions_tuning_r3_headline.yaml": (0.42, 0.96, 0.04),
 }
-# Sets whose wrong-answer ceiling is still what they measured when they came (above MAX_WRONG_SHARE).
+# Sets above MAX_WRONG_SHARE: frozen sets (never tuned on, so their ceiling is what they measure)
+# and a tuning set that came with more wrong answers than that and has not been brought under it yet.
 AS_THEY_CAME = frozenset(
     {
         "questions_blind_r2_headline.yaml",
