@@ -207,6 +207,14 @@ class Matcher:
                 self.index.add(index, text, tokens, weight, factor, SHARED if lang == "en" else lang)
         self.index.freeze(len(kb.entries))
         self.phrases = self.index.texts
+        # Entries whose own question asks who someone is ("Who is Dmitry Peskov?"), read as a question
+        # is (every word of it is the knowledge's own, so no typo correction), with the build's memo
+        # rather than the analyzer's shared caches: filled with every entry's words, they would
+        # hold more memory than the index.
+        who = self.question_words & {token for token, _ in self._content(["who"], "en")}
+        self.about_who = frozenset(
+            entry.id for entry in kb.entries if who & {t for t, _ in self._content(self._words(entry.question), "en")}
+        )
         self._readings = self.analyzer.readings
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 

@@ -91,13 +91,15 @@ _READINGS: tuple[tuple[str, Callable[[str], str]], ...] = (
 class Retyper:
     """Decides whether a Latin-script question is Russian or Ukrainian, and retypes it if so."""
 
-    def __init__(self, analyzer: Analyzer, known_latin: frozenset[str]) -> None:
+    def __init__(self, analyzer: Analyzer, known_words: frozenset[str] | set[str]) -> None:
         self.analyzer = analyzer
-        self.known_latin = known_latin  # the knowledge base's own Latin words: names, places
+        # The knowledge base's own words (the matcher's set, shared, not copied): those of them that
+        # are not common English are its Latin names and places ("peskov", "NATO"), never retyped.
+        self.known_words = known_words
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled with the engine (bot.engine_cache): the analyser is the process's shared one."""
-        return {"known_latin": self.known_latin}
+        return {"known_words": self.known_words}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -112,7 +114,7 @@ class Retyper:
         foreign = 0  # chunks only a retyping could count for: neither the knowledge's own nor English
         for latin in chunks:
             words = fold(latin).split()
-            if words and not any(w in self.known_latin for w in words) and not all(map(self._english, words)):
+            if words and not any(map(self._known_latin, words)) and not all(map(self._english, words)):
                 foreign += 1
         if foreign < MIN_RETYPED_WORDS:
             return text  # (and the Russian and Ukrainian tables are not needed to know it)
@@ -124,7 +126,7 @@ class Retyper:
             russian = english = 0
             for latin, cyrillic in zip(chunks, retyped, strict=True):
                 latin_words = fold(latin).split()
-                if not latin_words or any(w in self.known_latin for w in latin_words):
+                if not latin_words or any(map(self._known_latin, latin_words)):
                     continue
                 common = all(self._common(w, lang) for w in fold(cyrillic).split())
                 if all(self._english(w) for w in latin_words):
@@ -134,6 +136,9 @@ class Retyper:
             if russian >= MIN_RETYPED_WORDS and russian > english and russian > best_count:
                 best, best_count = " ".join(retyped), russian
         return best
+
+    def _known_latin(self, word: str) -> bool:
+        return word in self.known_words and not self._english(word)
 
     def _english(self, word: str) -> bool:
         return self.analyzer.is_common_english(word)
