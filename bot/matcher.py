@@ -25,6 +25,7 @@ from bot.model import Entry, KnowledgeBase
 from bot.phrase_index import SHARED, PhraseIndex
 from bot.textnorm import fold
 
+WORD_CACHE = 65536  # words remembered per process (corrections, base forms): bounded, readers type anything
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
@@ -139,6 +140,8 @@ class Matcher:
         for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
             self.variants.setdefault(self._base(decoy), self._base(decoy))
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
+        self._variant_heads = frozenset(key[0] for key in self.variants)  # a variant can start only here
+        self._word = self._word_uncached  # not remembered while the build still changes the preferences
         self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
         speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
 
@@ -216,10 +219,15 @@ class Matcher:
             entry.id for entry in kb.entries if who & {t for t, _ in self._content(self._words(entry.question), "en")}
         )
         self._readings = self.analyzer.readings
-        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._caches()
+
+    def _caches(self) -> None:
+        """This process's memos of what the built matcher makes of one word (bounded)."""
+        self._correct = lru_cache(maxsize=WORD_CACHE)(self._correct_uncached)
+        self._word = lru_cache(maxsize=WORD_CACHE)(self._word_uncached)
 
     # The built index can be kept on disk (bot.engine_cache); the analyzer and caches are this process's.
-    _UNPICKLED = ("analyzer", "_readings", "_correct")
+    _UNPICKLED = ("analyzer", "_readings", "_correct", "_word")
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
@@ -228,7 +236,7 @@ class Matcher:
         self.__dict__.update(state)
         self.analyzer = shared_analyzer()
         self._readings = self.analyzer.readings
-        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._caches()
 
     # -- analysis -----------------------------------------------------------------------------
 
@@ -263,31 +271,44 @@ class Matcher:
         # is not ("founded" -> "found").
         return is_cyrillic(word) and self.analyzer.is_stopword(lemma, lang)
 
+    def _word_uncached(self, word: str, lang: str) -> tuple[str, bool]:
+        """A word's base form, and whether it is filler."""
+        lemma = self._lemma(word, lang)
+        return lemma, self._is_filler(word, lemma, lang)
+
     def _content(self, words: list[str], lang: str) -> list[tuple[str, str]]:
         """(base form, surface word) of each content word: variants folded (longest first), filler dropped."""
-        lemmas = [self._lemma(w, lang) for w in words]
+        read = [self._word(w, lang) for w in words]
+        lemmas = [lemma for lemma, _ in read]
         out: list[tuple[str, str]] = []
         i = 0
         while i < len(lemmas):
-            filler = self._is_filler(words[i], lemmas[i], lang)
-            # A filler word alone is never a variant of something ("like" is not "likely"), but may
-            # be a decoy ("скільки": how many).
-            alone = self.variants.get((lemmas[i],))
-            smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
-            for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
-                canonical = self.variants.get(tuple(lemmas[i : i + size]))
-                if canonical is not None:
-                    if " ".join(canonical) in self.decoys:  # one token, never filler
-                        out.append((" ".join(canonical), " ".join(canonical)))
-                    else:
-                        out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
-                    i += size
-                    break
-            else:
-                if not filler:
-                    out.append((lemmas[i], words[i]))
-                i += 1
+            lemma, filler = read[i]
+            size = self._variant(lemmas, i, filler, out) if lemma in self._variant_heads else 0
+            if size:
+                i += size
+                continue
+            if not filler:
+                out.append((lemmas[i], words[i]))
+            i += 1
         return out
+
+    def _variant(self, lemmas: list[str], i: int, filler: bool, out: list[tuple[str, str]]) -> int:
+        """The longest variant starting at lemmas[i], its tokens added to `out`: its length in words
+        (0 if none starts there)."""
+        # A filler word alone is never a variant of something ("like" is not "likely"), but may be
+        # a decoy ("скільки": how many).
+        alone = self.variants.get((lemmas[i],))
+        smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
+        for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
+            canonical = self.variants.get(tuple(lemmas[i : i + size]))
+            if canonical is not None:
+                if " ".join(canonical) in self.decoys:  # one token, never filler
+                    out.append((" ".join(canonical), " ".join(canonical)))
+                else:
+                    out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
+                return size
+        return 0
 
     def _correct_uncached(self, word: str, lang: str) -> tuple[str, float]:
         """The knowledge base's own word this one was probably meant to be, and how sure."""

@@ -180,16 +180,25 @@ class PhraseIndex:
         forward, starts = self.forward, self.starts
         shapes: dict[bytes, tuple[float, int]] = {}
         scores: dict[tuple[float, float, int], float] = {}
+        asked = list(enumerate(query))
 
         def visit(phrasing: int) -> bool:
             """Score one phrasing; whether the floor rose."""
             nonlocal floor
             seen.add(phrasing)
-            held = forward[starts[phrasing] : starts[phrasing + 1]].tobytes()
-            known = shapes.get(held)
-            if known is None:
-                known = shapes[held] = self._overlap(phrasing, query)
-            overlap, first = known
+            held = forward[starts[phrasing] : starts[phrasing + 1]]
+            shape = held.tobytes()
+            known = shapes.get(shape)
+            if known is None:  # as _overlap: summed in question order, and the first token's place
+                overlap, first = 0.0, -1
+                for place, (token, weight) in asked:
+                    if token in held:
+                        overlap += weight
+                        if first < 0:
+                            first = place
+                shapes[shape] = overlap, first
+            else:
+                overlap, first = known
             kind = kinds[phrasing]
             key = (overlap, weights[phrasing], kind)
             found = scores.get(key)
