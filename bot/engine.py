@@ -50,6 +50,7 @@ class Engine:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        kb.entry("")  # entries indexed by id now, not inside the first answer (55 ms at 100,000 entries)
         self.matcher = Matcher(kb)
         # Only entries that have notes are kept (most have none: at scale, one key per entry costs).
         self._notes = {entry.id: notes for entry in kb.entries if (notes := _notes_for(entry, kb))}
