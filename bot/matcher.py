@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,6 +26,7 @@ from bot.model import Entry, KnowledgeBase
 from bot.phrase_index import SHARED, PhraseIndex
 from bot.textnorm import fold
 
+WORD_CACHE = 65536  # words remembered per process (corrections, base forms): bounded, readers type anything
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
 QUOTE_FACTOR = 0.9  # the article's own words are evidence, but an FAQ phrasing is a better match
 FUZZY_MIN_LENGTH = 4  # shorter words are too easy to confuse to correct
@@ -81,6 +83,39 @@ def rarity(zipf: float) -> float:
 def indel_cutoff(word: str) -> float:
     """The same for rapidfuzz's indel ratio (0-100), as calibrated before on tests/questions.yaml."""
     return 88.0 if len(word) <= 5 else 80.0
+
+
+def _by_length(words: set[str] | frozenset[str]) -> dict[int, list[str]]:
+    """Words by length, each list in alphabetical order (a typo's candidates: see _closest)."""
+    lengths: dict[int, list[str]] = {}
+    for word in sorted(words):
+        lengths.setdefault(len(word), []).append(word)
+    return lengths
+
+
+def _closest(
+    word: str, choices: dict[int, list[str]], scorer: Callable[..., float], cutoff: float, full: float
+) -> tuple[str, float] | None:
+    """rapidfuzz's `extractOne` over every choice in alphabetical order (the best score, the first
+    of equals), asked only of the lengths that can reach the cutoff: both measures divide the edits,
+    at least the difference in length, by the longer length (OSA) or the two together (indel), so a
+    word far longer or shorter cannot be similar enough. The range is taken a little wide."""
+    share = cutoff / full  # the least similarity, 0-1
+    if scorer is fuzz.ratio:  # |a - b| <= (1 - s)(a + b)
+        low, high = len(word) * share / (2.0 - share), len(word) * (2.0 - share) / share
+    else:  # |a - b| <= (1 - s) max(a, b)
+        low, high = len(word) * share, len(word) / share
+    best: tuple[str, float] | None = None
+    for length in range(max(1, int(low) - 1), int(high) + 2):
+        here = choices.get(length)
+        if not here:
+            continue
+        found = process.extractOne(word, here, scorer=scorer, score_cutoff=cutoff)
+        if found is not None and (
+            best is None or found[1] > best[1] or (found[1] == best[1] and found[0] < best[0])
+        ):
+            best = (found[0], found[1])
+    return best
 
 
 @dataclass(frozen=True)
@@ -159,6 +194,8 @@ class Matcher:
         for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
             self.variants.setdefault(self._base(decoy), self._base(decoy))
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
+        self._variant_heads = frozenset(key[0] for key in self.variants)  # a variant can start only here
+        self._word = self._word_uncached  # not remembered while the build still changes the preferences
         # Another way of naming a body ("Ukrainian officials", "украинские власти") reads as the
         # body's own name reads in a phrasing: "authorities" is "author", which the index knows as
         # what the vocabulary makes of it.
@@ -199,7 +236,7 @@ class Matcher:
         self._preferred |= set(entry_tokens)
         self.known_words = surfaces | set(vocabulary.stopwords)
         content_surfaces = {w for w in surfaces if self._base((w,))[0] in entry_tokens}
-        self._content_choices = sorted(content_surfaces)
+        self._content_choices = _by_length(content_surfaces)
         # A Cyrillic word of the knowledge base as either language might spell it ("медінскій" is
         # "мединский" with the Ukrainian і), unless words that read differently share the skeleton.
         skeletons: dict[str, set[str]] = defaultdict(set)
@@ -215,7 +252,7 @@ class Matcher:
             k: min(v) for k, v in skeletons.items() if len({reading(w) for w in v}) == 1
         }
         library_stopwords = frozenset().union(*self.analyzer.stopwords.values())
-        self._filler_choices = sorted((self.known_words | library_stopwords) - content_surfaces)
+        self._filler_choices = _by_length((self.known_words | library_stopwords) - content_surfaces)
         # The people each entry is about: named in its phrasings, or quoted in it.
         people: dict[int, set[str]] = defaultdict(set)
         for index, _, tokens, _, _ in tokenised:
@@ -263,11 +300,24 @@ class Matcher:
                 self.index.add(index, text, tokens, weight, factor, SHARED if lang == "en" else lang)
         self.index.freeze(len(kb.entries))
         self.phrases = self.index.texts
+        # Entries whose own question asks who someone is ("Who is Dmitry Peskov?"), read as a question
+        # is (every word of it is the knowledge's own, so no typo correction), with the build's memo
+        # rather than the analyzer's shared caches: filled with every entry's words, they would
+        # hold more memory than the index.
+        who = self.question_words & {token for token, _ in self._content(["who"], "en")}
+        self.about_who = frozenset(
+            entry.id for entry in kb.entries if who & {t for t, _ in self._content(self._words(entry.question), "en")}
+        )
         self._readings = self.analyzer.readings
-        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._caches()
+
+    def _caches(self) -> None:
+        """This process's memos of what the built matcher makes of one word (bounded)."""
+        self._correct = lru_cache(maxsize=WORD_CACHE)(self._correct_uncached)
+        self._word = lru_cache(maxsize=WORD_CACHE)(self._word_uncached)
 
     # The built index can be kept on disk (bot.engine_cache); the analyzer and caches are this process's.
-    _UNPICKLED = ("analyzer", "_readings", "_correct")
+    _UNPICKLED = ("analyzer", "_readings", "_correct", "_word")
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
@@ -276,7 +326,7 @@ class Matcher:
         self.__dict__.update(state)
         self.analyzer = shared_analyzer()
         self._readings = self.analyzer.readings
-        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._caches()
 
     # -- analysis -----------------------------------------------------------------------------
 
@@ -312,31 +362,44 @@ class Matcher:
         # is not ("founded" -> "found").
         return is_cyrillic(word) and self.analyzer.is_stopword(lemma, lang)
 
+    def _word_uncached(self, word: str, lang: str) -> tuple[str, bool]:
+        """A word's base form, and whether it is filler."""
+        lemma = self._lemma(word, lang)
+        return lemma, self._is_filler(word, lemma, lang)
+
     def _content(self, words: list[str], lang: str) -> list[tuple[str, str]]:
         """(base form, surface word) of each content word: variants folded (longest first), filler dropped."""
-        lemmas = [self._lemma(w, lang) for w in words]
+        read = [self._word(w, lang) for w in words]
+        lemmas = [lemma for lemma, _ in read]
         out: list[tuple[str, str]] = []
         i = 0
         while i < len(lemmas):
-            filler = self._is_filler(words[i], lemmas[i], lang)
-            # A filler word alone is never a variant of something ("like" is not "likely"), but may
-            # be a decoy ("скільки": how many).
-            alone = self.variants.get((lemmas[i],))
-            smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
-            for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
-                canonical = self.variants.get(tuple(lemmas[i : i + size]))
-                if canonical is not None:
-                    if " ".join(canonical) in self.decoys:  # one token, never filler
-                        out.append((" ".join(canonical), " ".join(canonical)))
-                    else:
-                        out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
-                    i += size
-                    break
-            else:
-                if not filler:
-                    out.append((lemmas[i], words[i]))
-                i += 1
+            lemma, filler = read[i]
+            size = self._variant(lemmas, i, filler, out) if lemma in self._variant_heads else 0
+            if size:
+                i += size
+                continue
+            if not filler:
+                out.append((lemmas[i], words[i]))
+            i += 1
         return out
+
+    def _variant(self, lemmas: list[str], i: int, filler: bool, out: list[tuple[str, str]]) -> int:
+        """The longest variant starting at lemmas[i], its tokens added to `out`: its length in words
+        (0 if none starts there)."""
+        # A filler word alone is never a variant of something ("like" is not "likely"), but may be
+        # a decoy ("скільки": how many).
+        alone = self.variants.get((lemmas[i],))
+        smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
+        for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
+            canonical = self.variants.get(tuple(lemmas[i : i + size]))
+            if canonical is not None:
+                if " ".join(canonical) in self.decoys:  # one token, never filler
+                    out.append((" ".join(canonical), " ".join(canonical)))
+                else:
+                    out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
+                return size
+        return 0
 
     def _correct_uncached(self, word: str, lang: str) -> tuple[str, float]:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
@@ -355,10 +418,8 @@ class Matcher:
         for choices in (self._content_choices, self._filler_choices):
             # Two measures: optimal string alignment counts a swapped pair of letters ("tlaks") as
             # one edit; indel similarity forgives a dropped or doubled letter ("breakthru", "tallks").
-            swapped = process.extractOne(
-                word, choices, scorer=OSA.normalized_similarity, score_cutoff=fuzzy_cutoff(word)
-            )
-            dropped = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=indel_cutoff(word))
+            swapped = _closest(word, choices, OSA.normalized_similarity, fuzzy_cutoff(word), 1.0)
+            dropped = _closest(word, choices, fuzz.ratio, indel_cutoff(word), 100.0)
             found = max(
                 (
                     f

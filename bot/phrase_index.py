@@ -10,12 +10,13 @@ postings are one array, sorted by phrasing weight.
 under a token can only hold that token and lighter ones, so its score is bounded by the weight still
 unvisited, and by how short it is (a short phrasing has the better precision: postings are sorted by
 weight, so the walk through a token stops at the first phrasing whose bound cannot reach the current
-k-th best entry). A long list is split first (set operations) into the phrasings that also hold a
-lighter token and those that do not: the second kind is bounded by the one token's weight, so the walk
-stops far sooner. Equal rounded scores are settled by the sum of each entry's scores; it is computed
-only for the groups of equal scores that reach the k-th place (a big group of ties at scale, as when
-thousands of phrasings hold only "who", in one pass of set intersections over the question's postings),
-in the order the exhaustive scorer adds them, so scores, the phrase shown and ties come out the same.
+k-th best entry). A phrasing that holds none of the lighter tokens is bounded by the one token's
+weight, far lower: a glance at its own tokens skips it, so a question with a rare name beside a
+common word does not score every phrasing of the common word. Equal rounded scores are settled by
+the sum of each entry's scores; it is computed only for the groups of equal scores that reach the
+k-th place (a big group of ties at scale, as when thousands of phrasings hold only "who", in one pass
+of set operations over the question's postings), in the order the exhaustive scorer adds them, so
+scores, the phrase shown and ties come out the same.
 `rank_exhaustive` is that exhaustive scorer, kept as the reference the tests compare against.
 """
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
 PRECISION_EXPONENT = 0.3  # ... matters more than how much of the phrase the question uses
@@ -37,9 +38,9 @@ EXHAUSTIVE_POSTINGS = 100
 # Summing tied entries' scores one entry at a time costs about as much per phrasing of theirs as
 # this many postings intersected with them (a set operation): beyond it, one pass over the postings.
 SCAN_RATIO = 100
-# A token's postings longer than this are split into the phrasings that hold a lighter token too and
-# those that do not (see rank_pruned): shorter ones are cheaper to walk whole.
-SPLIT_POSTINGS = 200
+
+_INFINITY = float("inf")
+_ROUNDING = 1e-9  # relative margin for the weight limits of the walk (float rounding is ~1e-16)
 
 SHARED = ""  # the language of phrasings that serve every question (English ones, quotes)
 Query = Sequence[tuple[int, float]]  # the question's known tokens as (token id, weight), question order
@@ -178,25 +179,39 @@ class PhraseIndex:
         # word): the overlap of each set of tokens, and each score, is worked out once per question.
         forward, starts = self.forward, self.starts
         shapes: dict[bytes, tuple[float, int]] = {}
-        scored = self._scorer(scale)
+        scores: dict[tuple[float, float, int], float] = {}
+        asked = list(enumerate(query))
 
-        def visit(phrasing: int) -> None:
+        def visit(phrasing: int) -> bool:
+            """Score one phrasing; whether the floor rose."""
             nonlocal floor
             seen.add(phrasing)
-            held = forward[starts[phrasing] : starts[phrasing + 1]].tobytes()
-            known = shapes.get(held)
-            if known is None:
-                known = shapes[held] = self._overlap(phrasing, query)
-            overlap, first = known
-            found = scored(overlap, weights[phrasing], kinds[phrasing])
+            held = forward[starts[phrasing] : starts[phrasing + 1]]
+            shape = held.tobytes()
+            known = shapes.get(shape)
+            if known is None:  # as _overlap: summed in question order, and the first token's place
+                overlap, first = 0.0, -1
+                for place, (token, weight) in asked:
+                    if token in held:
+                        overlap += weight
+                        if first < 0:
+                            first = place
+                shapes[shape] = overlap, first
+            else:
+                overlap, first = known
+            kind = kinds[phrasing]
+            key = (overlap, weights[phrasing], kind)
+            found = scores.get(key)
+            if found is None:
+                found = scores[key] = score(overlap, key[1], factors[kind], scale)
             entry = entries[phrasing]
             current = best.get(entry)
             if current is not None and found <= current:
                 if found == current:
                     best_at[entry] = min(best_at[entry], (first, langs[phrasing] != 0, phrasing))
-                return
+                return False
             if found < floor - TIE_MARGIN:
-                return
+                return False
             best[entry] = found
             best_at[entry] = (first, langs[phrasing] != 0, phrasing)
             if entry in top or len(top) < limit:
@@ -205,9 +220,26 @@ class PhraseIndex:
                 del top[min(top, key=top.__getitem__)]
                 top[entry] = found
             else:
-                return
+                return False
             if len(top) == limit:
-                floor = min(top.values())
+                risen = min(top.values())
+                if risen != floor:
+                    floor = risen
+                    return True
+            return False
+
+        def heaviest(held: float, bound: float) -> float:
+            """The heaviest phrasing whose score, holding `held` of the question weight (`bound` its
+            score at full precision), may still reach the cut: precision is held / phrasing weight,
+            so past this weight the bound is below the cut (with a margin for rounding: a phrasing
+            kept by the margin is only scored, never wrongly skipped)."""
+            cut = floor - TIE_MARGIN
+            if floor < 0.0 or cut <= 0.0:
+                return _INFINITY
+            if bound < cut:
+                return -_INFINITY
+            most: float = held * (bound / cut) ** (1.0 / PRECISION_EXPONENT) * (1.0 + _ROUNDING)
+            return most
 
         for step, position in enumerate(order):
             left = remaining[step]  # the most question weight a phrasing first met here can hold
@@ -215,56 +247,27 @@ class PhraseIndex:
             if reach < floor - TIE_MARGIN:
                 break
             token, weight = query[position]
+            # A phrasing first met here that holds no lighter token holds this one alone: its bound.
             alone = 100.0 * top_factor * (weight * scale) ** RECALL_EXPONENT
-            if alone < floor - TIE_MARGIN:
-                # Holding this token alone cannot reach the floor: only phrasings that also hold a
-                # lighter token can (set operations, not a Python loop over the whole list).
-                later = [query[p][0] for p in order[step + 1 :]]
-                for postings in lists:
-                    here = postings.get(token)
-                    if not here:
-                        continue
-                    mine = set(here)
-                    both: set[int] = set()
-                    for other in later:
-                        for other_postings in lists:
-                            both |= mine.intersection(other_postings.get(other, ()))
-                    for phrasing in both - seen:
-                        visit(phrasing)
-                continue
-            later = [query[p][0] for p in order[step + 1 :]]
+            later = frozenset(query[p][0] for p in order[step + 1 :])
             for postings in lists:
-                here = postings.get(token, array("I"))
-                if later and len(here) > SPLIT_POSTINGS:
-                    # A long list is walked in two parts: the phrasings that also hold a lighter token
-                    # (found by set operations), bounded by all the weight left; then the others, which
-                    # hold this token alone among those left and are bounded by its weight, far sooner.
-                    mine = set(here)
-                    both = set()
-                    for other in later:
-                        for other_postings in lists:
-                            both |= mine.intersection(other_postings.get(other, ()))
-                    for phrasing in sorted(both - seen, key=weights.__getitem__):
-                        if floor >= 0.0:
-                            precision = left / weights[phrasing]
-                            if precision < 1.0 and reach * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
-                                break  # every later phrasing is heavier still
-                        visit(phrasing)
-                    for phrasing in here:
-                        if floor >= 0.0:
-                            precision = weight / weights[phrasing]
-                            if precision < 1.0 and alone * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
-                                break
-                        if phrasing not in seen:
-                            visit(phrasing)
+                here = postings.get(token)
+                if not here:
                     continue
+                # Postings are sorted by weight: past `most` no phrasing can reach the cut; past
+                # `most_alone` only one that holds a lighter token too (a look at its own tokens, not
+                # a set operation over the lighter tokens' long postings).
+                most, most_alone = heaviest(left, reach), heaviest(weight, alone)
                 for phrasing in here:
-                    if floor >= 0.0:
-                        precision = left / weights[phrasing]
-                        if precision < 1.0 and reach * precision**PRECISION_EXPONENT < floor - TIE_MARGIN:
-                            break  # every later phrasing is heavier still
-                    if phrasing not in seen:
-                        visit(phrasing)
+                    heft = weights[phrasing]
+                    if heft > most:
+                        break
+                    if phrasing in seen:
+                        continue
+                    if heft > most_alone and later.isdisjoint(forward[starts[phrasing] : starts[phrasing + 1]]):
+                        continue
+                    if visit(phrasing):
+                        most, most_alone = heaviest(left, reach), heaviest(weight, alone)
         # Every entry that can rank has its best phrasing seen (a phrasing skipped by a bound scores
         # below the floor); the sum of an entry's scores only settles equal rounded scores, so it is
         # computed, over all the entry's phrasings, for those alone.
@@ -300,42 +303,42 @@ class PhraseIndex:
         phrasings = sum(starts[entry + 1] - starts[entry] for entry in group)
         if postings > SCAN_RATIO * phrasings:
             return {entry: self._support(entry, query, scale, lang) for entry in group}
-        entries, weights, kinds = self.entries, self.weights, self.kinds
+        entries, weights, kinds, factors = self.entries, self.weights, self.kinds, self.factors
         members: set[int] = set()
         for entry in group:
             members.update(range(starts[entry], starts[entry + 1]))
-        shared: dict[int, float] = {}
-        order: list[int] = []  # in the exhaustive scorer's order: first shared token, list, index
+        shared: dict[int, float] = {}  # phrasing -> the question weight it holds, added in question order
+        met: set[int] = set()
+        batches: list[list[int]] = []  # in the exhaustive scorer's order: first shared token, list, index
         for token, weight in query:
             for here in lists:
-                for phrasing in sorted(members.intersection(here.get(token, ()))):
-                    if phrasing in shared:
-                        shared[phrasing] += weight
-                    else:
-                        shared[phrasing] = 0.0 + weight
-                        order.append(phrasing)
-        scored = self._scorer(scale)
+                hit = members.intersection(here.get(token, ()))
+                if not hit:
+                    continue
+                for phrasing in hit & met:
+                    shared[phrasing] += weight
+                fresh = hit - met
+                shared.update(dict.fromkeys(fresh, 0.0 + weight))
+                met |= fresh
+                batches.append(sorted(fresh))
+        # score(), with its first factors, 100 · factor · (overlap · scale) ** 0.7, remembered by
+        # (overlap, kind); times the precision's factor it is the same float (same operations, same order).
+        head: dict[tuple[float, int], float] = {}
         support: dict[int, float] = {}
-        for phrasing in order:
-            entry = entries[phrasing]
-            found = scored(shared[phrasing], weights[phrasing], kinds[phrasing])
-            support[entry] = support.get(entry, 0.0) + found
+        for batch in batches:
+            for phrasing in batch:
+                overlap = shared[phrasing]
+                kind = kinds[phrasing]
+                # score(): the part that depends on the overlap alone, then the precision's part
+                found = head.get((overlap, kind))
+                if found is None:
+                    found = head[overlap, kind] = 100.0 * factors[kind] * (overlap * scale) ** RECALL_EXPONENT
+                precision = overlap / weights[phrasing]
+                if precision < 1.0:
+                    found *= precision**PRECISION_EXPONENT
+                entry = entries[phrasing]
+                support[entry] = support.get(entry, 0.0) + found
         return support
-
-    def _scorer(self, scale: float) -> Callable[[float, float, int], float]:
-        """`score` for one question, remembered: phrasings of one shape (the same overlap, weight and
-        kind) are many at scale, and score alike."""
-        factors = self.factors
-        known: dict[tuple[float, float, int], float] = {}
-
-        def scored(overlap: float, weight: float, kind: int) -> float:
-            key = (overlap, weight, kind)
-            found = known.get(key)
-            if found is None:
-                found = known[key] = score(overlap, weight, factors[kind], scale)
-            return found
-
-        return scored
 
     def _support(self, entry: int, query: Query, scale: float, lang: str) -> float:
         """The sum of an entry's scores, added up in the exhaustive scorer's order."""

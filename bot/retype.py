@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 import cyrtranslit  # type: ignore[import-untyped]
 import translitua
@@ -36,6 +37,7 @@ _LATIN_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 _LAYOUT_WORD = re.compile(r"[a-z\[\];'`,.]*[a-z][a-z\[\];'`,.]*(?<![,.])", re.IGNORECASE)
 MIN_RETYPED_WORDS = 2  # one Latin word alone ("Peskov?") stays as written
 COMMON_ZIPF = 3.0  # a Cyrillic reading at least this common in its language is a real word
+CHUNK_CACHE = 16384  # chunks of messages remembered as foreign or not (bounded: readers type anything)
 
 
 def _layout(lang: str) -> Callable[[str], str]:
@@ -91,17 +93,21 @@ _READINGS: tuple[tuple[str, Callable[[str], str]], ...] = (
 class Retyper:
     """Decides whether a Latin-script question is Russian or Ukrainian, and retypes it if so."""
 
-    def __init__(self, analyzer: Analyzer, known_latin: frozenset[str]) -> None:
+    def __init__(self, analyzer: Analyzer, known_words: frozenset[str] | set[str]) -> None:
         self.analyzer = analyzer
-        self.known_latin = known_latin  # the knowledge base's own Latin words: names, places
+        # The knowledge base's own words (the matcher's set, shared, not copied): those of them that
+        # are not common English are its Latin names and places ("peskov", "NATO"), never retyped.
+        self.known_words = known_words
+        self._foreign = lru_cache(maxsize=CHUNK_CACHE)(self._foreign_uncached)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled with the engine (bot.engine_cache): the analyser is the process's shared one."""
-        return {"known_latin": self.known_latin}
+        return {"known_words": self.known_words}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self.analyzer = shared_analyzer()
+        self._foreign = lru_cache(maxsize=CHUNK_CACHE)(self._foreign_uncached)
 
     def retype(self, text: str) -> str:
         """The text in Cyrillic when it is Russian or Ukrainian typed in Latin letters, else as it is
@@ -109,11 +115,8 @@ class Retyper:
         chunks = text.split()
         if not chunks or any(is_cyrillic(c) for c in chunks):
             return text  # already Cyrillic, or mixed on purpose ("what did lavrov say кратко")
-        foreign = 0  # chunks only a retyping could count for: neither the knowledge's own nor English
-        for latin in chunks:
-            words = fold(latin).split()
-            if words and not any(w in self.known_latin for w in words) and not all(map(self._english, words)):
-                foreign += 1
+        # chunks only a retyping could count for: neither the knowledge's own nor English
+        foreign = sum(map(self._foreign, chunks))
         if foreign < MIN_RETYPED_WORDS:
             return text  # (and the Russian and Ukrainian tables are not needed to know it)
         best, best_count = text, 0
@@ -124,7 +127,7 @@ class Retyper:
             russian = english = 0
             for latin, cyrillic in zip(chunks, retyped, strict=True):
                 latin_words = fold(latin).split()
-                if not latin_words or any(w in self.known_latin for w in latin_words):
+                if not latin_words or any(map(self._known_latin, latin_words)):
                     continue
                 common = all(self._common(w, lang) for w in fold(cyrillic).split())
                 if all(self._english(w) for w in latin_words):
@@ -134,6 +137,15 @@ class Retyper:
             if russian >= MIN_RETYPED_WORDS and russian > english and russian > best_count:
                 best, best_count = " ".join(retyped), russian
         return best
+
+    def _foreign_uncached(self, latin: str) -> bool:
+        """A chunk of the message that is neither the knowledge's own word nor English (remembered:
+        most chunks are common words, and folding each one costs more than the rest of the test)."""
+        words = fold(latin).split()
+        return bool(words) and not any(map(self._known_latin, words)) and not all(map(self._english, words))
+
+    def _known_latin(self, word: str) -> bool:
+        return word in self.known_words and not self._english(word)
 
     def _english(self, word: str) -> bool:
         return self.analyzer.is_common_english(word)
