@@ -296,7 +296,7 @@ class Matcher:
         self.index = PhraseIndex()
         for index, text, tokens, factor, lang in tokenised:
             if tokens:
-                weight = sum(self.idf[t] for t in tokens)
+                weight = math.fsum(self.idf[t] for t in tokens)  # exact: the same in any set order
                 self.index.add(index, text, tokens, weight, factor, SHARED if lang == "en" else lang)
         self.index.freeze(len(kb.entries))
         self.phrases = self.index.texts
