@@ -8,12 +8,15 @@ fast as possible and times how long it takes until the server has recorded N sen
 
 (a) this bot: build_application(..., rate_limit=False), i.e. without python-telegram-bot's
     AIORateLimiter (which would cap it at 30 messages/s) and with flood control set high enough not
-    to interfere; questions come from tests/questions.yaml, from many users;
+    to interfere, with its question log on (a fresh SQLite file per run, written by the log's thread,
+    as deployed); questions come from tests/questions.yaml, from many users;
 (b) a minimal python-telegram-bot echo bot: concurrent_updates(True), one MessageHandler replying
     with the same text, same base_url.
 
 Logging is configured as in production (bot.tg.logs.configure_logging at INFO). Runs alternate
 between (a) and (b); each run's ratio ours/echo is printed (goal: >= 90% in each run), then the medians.
+Each run also prints the machine's 1-minute load average before it (the machine may be shared) and
+the CPU time the bot's process spent per update, a figure that depends less on what else runs.
 The fake server (and the pusher) run in a process of their own, as Telegram is not in the bot's
 process: it validates every reply as Telegram would (HTML, keyboards), and this bot's replies are
 longer and richer than an echo, so in the bot's process that work would be charged to the bot. The
@@ -27,8 +30,10 @@ import asyncio
 import json
 import logging
 import multiprocessing
+import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,8 +51,10 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters  # n
 
 from bot.engine import Engine  # noqa: E402
 from bot.evaluation import load_questions  # noqa: E402
+from bot.questionlog import Pseudonymizer, QuestionLog, Store  # noqa: E402
 from bot.render import render_html  # noqa: E402
-from bot.tg.app import on_startup  # noqa: E402
+from bot.tg.app import build_application, on_startup  # noqa: E402
+from bot.tg.context import Recorder  # noqa: E402
 from bot.tg.keyboards import questions_keyboard  # noqa: E402
 from bot.tg.logs import configure_logging  # noqa: E402
 
@@ -66,6 +73,28 @@ RUN_TIMEOUT = 120.0  # seconds for one run to see every answer
 def our_bot(fake: FakeTelegram, engine: Engine) -> Application:
     settings = bot_settings(fake, LOG_LEVEL="INFO", FLOOD_LIMIT_PER_MINUTE="1000000")
     return build_bot(settings, engine, rate_limit=False)
+
+
+class LoggedBot:
+    """This bot as deployed: with its question log, on a fresh SQLite file per run."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.runs = folder, 0
+        self.log: QuestionLog | None = None
+
+    def __call__(self, fake: FakeTelegram, engine: Engine) -> Application:
+        self.close()
+        self.runs += 1
+        url = f"sqlite:///{self.folder / f'run{self.runs}.sqlite3'}"
+        self.log = QuestionLog(Store(url), url, 90).start()
+        settings = bot_settings(fake, LOG_LEVEL="INFO", FLOOD_LIMIT_PER_MINUTE="1000000")
+        recorder = Recorder(self.log, Pseudonymizer("benchmark key"))
+        return build_application(settings, engine, recorder, rate_limit=False)
+
+    def close(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -237,8 +266,18 @@ def fake_cost_us(engine: Engine, texts: list[str], samples: int = 300) -> tuple[
 
 
 async def main_async(n: int, runs: int, same_process: bool) -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        ours_bot = LoggedBot(Path(folder))
+        try:
+            return await measure(n, runs, same_process, ours_bot)
+        finally:
+            ours_bot.close()
+
+
+async def measure(n: int, runs: int, same_process: bool, ours_bot: LoggedBot) -> int:
     configure_logging("INFO", [TOKEN])
-    for name in ("telegram.ext.Application", "bot.tg.app"):  # start/stop lines, once per run
+    names = ("telegram.ext.Application", "bot.tg.app", "bot.tg.shutdown", "bot.questionlog.writer")
+    for name in names:  # start/stop lines, once per run
         logging.getLogger(name).setLevel(logging.WARNING)
     engine = Engine.load(KNOWLEDGE)
     pool = [q.text for q in load_questions(QUESTIONS)]
@@ -247,11 +286,19 @@ async def main_async(n: int, runs: int, same_process: bool) -> int:
     where = "in the bot's process" if same_process else "in a process of its own"
     print(f"Throughput, {n} private text updates per run, {runs} runs each (FakeTelegram {where} + long polling)")
     results: dict[str, list[float]] = {"ours": [], "echo": []}
+    cpu: dict[str, list[float]] = {"ours": [], "echo": []}
     for run in range(1, runs + 1):
-        for name, make, startup in (("ours", our_bot, on_startup), ("echo", echo_bot, None)):
+        for name, make, startup in (("ours", ours_bot, on_startup), ("echo", echo_bot, None)):
+            load = os.getloadavg()[0]
+            cpu_before = time.process_time()
             rate = await (one_run if same_process else one_run_split)(make, startup, engine, texts)
+            cpu_ms = (time.process_time() - cpu_before) / n * 1000
             results[name].append(rate)
-            print(f"  run {run}  {name:4}  {rate:8.1f} updates/s  ({n / rate:.2f} s)")
+            cpu[name].append(cpu_ms)
+            print(
+                f"  run {run}  {name:4}  {rate:8.1f} updates/s  ({n / rate:.2f} s)  "
+                f"bot process CPU {cpu_ms:.2f} ms/update  (load before: {load:.2f})"
+            )
 
     ours, echo_rate = statistics.median(results["ours"]), statistics.median(results["echo"])
     ratios = [o / e for o, e in zip(results["ours"], results["echo"], strict=True)]
@@ -263,6 +310,8 @@ async def main_async(n: int, runs: int, same_process: bool) -> int:
     print(f"  echo bot (PTB minimal)       median {echo_rate:8.1f} updates/s")
     verdict = "OK" if ratio >= TARGET_RATIO else "BELOW GOAL"
     print(f"  ratio ours/echo per run      {', '.join(f'{r:.1%}' for r in ratios)}")
+    cpu_ratios = ", ".join(f"{o / e:.2f}" for o, e in zip(cpu["ours"], cpu["echo"], strict=True))
+    print(f"  bot process CPU ours/echo    {cpu_ratios} per run (includes set-up and warm-up)")
     print(f"  ratio ours/echo, worst run   {ratio:8.1%}   (goal >= {TARGET_RATIO:.0%} in each run: {verdict})")
     print(f"  engine time per question     {engine_us:8.1f} µs mean (engine.ask, same questions)")
     print(
@@ -278,7 +327,7 @@ async def main_async(n: int, runs: int, same_process: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--updates", type=int, default=2000, help="private updates per run (default 2000)")
+    parser.add_argument("--updates", type=int, default=6000, help="private updates per run (default 6000)")
     parser.add_argument("--runs", type=int, default=3, help="runs per bot (default 3)")
     parser.add_argument(
         "--same-process",
