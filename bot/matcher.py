@@ -10,6 +10,7 @@ seen weigh the most: a question about something else is mostly unknown words, an
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -49,6 +50,7 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # Question words that ask for one kind of fact (a person, a time, a place, a reason). An entry none
 # of whose phrasings asks it does not answer it ("When is the next round?" is not "Are the talks
 # continuing?"); Russian and Ukrainian question words fold to these through the vocabulary.
+KEYWORD_WORDS = 2  # a question of at most this many words may be a name typed as a keyword ("the Kremlin?")
 QUESTION_WORDS = ("who", "when", "where", "why")
 WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
@@ -57,6 +59,15 @@ _CHATTER = re.compile(
 )
 # A letter held down for emphasis ("heyyy", "sooo", "приветтт"): read as the word without the run.
 _HELD_LETTER = re.compile(r"(\w)\1{2,}")
+
+
+def _uninflected(word: str) -> str:
+    """An English word without a plural or a final e ("authorities" -> "authorit", "promise" ->
+    "promis"), the beginning its inflected forms share ("authority", "promised")."""
+    for ending in ("ies", "es", "s", "e"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 def cyrillic_skeleton(word: str) -> str:
@@ -155,6 +166,8 @@ class Matcher:
         vocabulary = kb.vocabulary
         self.keep = vocabulary.keep
         self.extra_stopwords = vocabulary.stopwords
+        self._stem_meaning: dict[str, str] = {}  # a shared stem -> the word whose meaning it keeps
+        self._whole = self._whole_words(vocabulary.variants)
         equivalents = dict(vocabulary.variants)
         speaker_tokens: dict[str, str] = {}  # speaker id -> the token that names that person
         unnamed: set[str] = set()  # the names of speakers who are not one person ("Ukrainian authorities")
@@ -188,6 +201,8 @@ class Matcher:
             for key in dict.fromkeys(keys):
                 if key != value:
                     self.variants.setdefault(key, value)
+        for stem, word in self._stem_meaning.items():
+            self.variants.setdefault((stem,), self.variants.get((word,), (word,)))
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
         self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
@@ -289,6 +304,7 @@ class Matcher:
         }
         count = max(len(kb.entries), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
+        self.name_tokens = self._names(kb, frozenset(self.idf))
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
 
         # Every phrasing in compact arrays (see bot.phrase_index). English phrasings (and the
@@ -328,15 +344,54 @@ class Matcher:
         self._readings = self.analyzer.readings
         self._caches()
 
+    def _names(self, kb: KnowledgeBase, known: frozenset[str]) -> frozenset[str]:
+        """Tokens that name a place, a body or a party, not a person: the parties' one-word names and
+        the words the article writes with a capital letter inside a sentence and never without
+        ("China", "Afghanistan", "TASS", "Istanbul"). Such a name says what a question is about,
+        not what it asks."""
+        words = {name for party in kb.parties for name in party.names if " " not in name}
+        text = kb.article.text.split()
+        lower = {word for word in text if word[:1].islower()}
+        for previous, word in itertools.pairwise(text):
+            if word[:1].isupper() and not previous.endswith((".", "!", "?", ":", "“", ".”", "!”", "?”")):
+                words.add(fold(word))
+        words -= {fold(word) for word in lower}
+        words -= {w for speaker in kb.speakers.values() for w in fold(speaker.role or "").split()}  # titles
+        tokens = {t for word in words if word for t, _ in self._content(word.split(), "en")}
+        return frozenset(tokens & known) - self.person_tokens
+
     # -- analysis -----------------------------------------------------------------------------
 
     @staticmethod
     def _words(text: str) -> list[str]:
         return fold(text).split()[:MAX_QUESTION_WORDS]
 
+    def _whole_words(self, variants: dict[str, str]) -> dict[str, tuple[tuple[str, str], ...]]:
+        """English words the vocabulary lists for different meanings that Snowball cuts to one stem
+        ("promise" and "promising", "position" and "positive", "negotiations" and "negotiator"):
+        by stem, each word's inflection-free beginning and the word, longest first. Such a word,
+        and a word that begins as it does and has its stem, is read whole (see `_lemma`); another
+        word of the stem ("negotiating") keeps the stem, which means what the first of them listed means."""
+        meanings: dict[str, dict[str, str]] = defaultdict(dict)  # stem -> word -> its canonical form
+        for phrase, canonical in variants.items():
+            for word in (canonical, phrase):
+                if " " not in word and word.isascii() and word.isalpha():
+                    meanings[self._readings(word, "en")[0]].setdefault(word, canonical)
+        whole: dict[str, tuple[tuple[str, str], ...]] = {}
+        for stem, words in meanings.items():
+            if len(set(words.values())) > 1:
+                heads = {_uninflected(word): word for word in words}
+                whole[stem] = tuple(sorted(heads.items(), key=lambda item: -len(item[0])))
+                self._stem_meaning[stem] = next(iter(words))
+        return whole
+
     def _lemma(self, word: str, lang: str) -> str:
         """The word's base form; of several readings, the one the knowledge base uses."""
         readings = self._readings(word, lang)
+        if self._whole and readings[0] in self._whole and not is_cyrillic(word):
+            for head, whole in self._whole[readings[0]]:
+                if word.startswith(head):
+                    return whole
         if len(readings) > 1:
             for reading in readings:
                 if reading in self._preferred:
@@ -531,7 +586,14 @@ class Matcher:
         lang = lang or detect_language(question)
         tokens, rare = self._analyse(question, lang, folded)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
-        specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
+        known = [token for token, _, _ in tokens if token in self.idf]
+        # A name and words we drop ("китай за нас или как?", "best things to see in Beijing") asks
+        # something we cannot read about what the name's entries say; a name typed alone ("AFP",
+        # "Istanbul?") asks for them.
+        bare = len(known) == 1 and known[0] in self.name_tokens and len(self._words(question)) > KEYWORD_WORDS
+        specific = not bare and any(
+            weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf
+        )
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
         asks = frozenset(token for token, _, _ in tokens if token in self.question_words)
         total = sum(weight for _, weight, _ in tokens)
