@@ -148,6 +148,7 @@ class Engine:
             and not match.rare_unknown
             and match.unknown_share < (UNKNOWN_ANSWER_SHARE if lang == "en" else UNKNOWN_ANSWER_SHARE_CYRILLIC)
             and match.specific
+            and not match.hollow
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
             and not self._asks_words_of_whom(best.entry.id, folded, lang, match.asks)

@@ -50,6 +50,9 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # Question words that ask for one kind of fact (a person, a time, a place, a reason). An entry none
 # of whose phrasings asks it does not answer it ("When is the next round?" is not "Are the talks
 # continuing?"); Russian and Ukrainian question words fold to these through the vocabulary.
+# Question words and negations: their Russian and Ukrainian forms fold to these (vocabulary.yaml).
+FUNCTION_WORDS = ("who", "when", "where", "why", "not")
+HOLLOW_SHARE = 2 / 3  # "mostly" (see Matcher.hollow)
 KEYWORD_WORDS = 2  # a question of at most this many words may be a name typed as a keyword ("the Kremlin?")
 QUESTION_WORDS = ("who", "when", "where", "why")
 WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
@@ -151,6 +154,9 @@ class Match:
     lang: str = "en"
     asks: frozenset[str] = frozenset()  # the question words (who, when, where, why) it uses
     tokens: frozenset[str] = frozenset()  # every content token of the question
+    # The best phrasing shares mostly question words and negations with the question, and not the
+    # word it is about (see Matcher.hollow).
+    hollow: bool = False
 
 
 class Matcher:
@@ -283,6 +289,7 @@ class Matcher:
         }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
+        self._function_tokens = frozenset(self._base((w,))[0] for w in FUNCTION_WORDS)
         # "Which official…", "which Russian minister…" ask who, as "who" does: the nouns are the last
         # words of the quoted people's roles and of the unnamed speakers' names, with their spellings.
         heads = {
@@ -610,4 +617,20 @@ class Matcher:
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         named = frozenset(token for token, _, _ in tokens)
-        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named)
+        hollow = bool(candidates) and self.hollow(tokens, candidates[0].phrase)
+        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named, hollow)
+
+    def hollow(self, tokens: list[tuple[str, float, float]], phrase: str) -> bool:
+        """Whether a phrasing shares with the question mostly (over HOLLOW_SHARE of the weight) the
+        question words and negations kept from the stopword lists ("why", "not", "чому", "ні"),
+        while a known word the question is about is not in it: "Та вони ж ніколи не домовляться,
+        навіщо це все?" is not "Why won't Peskov give details?"."""
+        if not self._function_tokens & {t for t, _, _ in tokens}:
+            return False
+        lang = detect_language(phrase)
+        shared = {t for t, _ in self._content(self._words(phrase), lang)}
+        overlap = [(t, w) for t, w, _ in tokens if t in shared]
+        weight = sum(w for _, w in overlap)
+        function = sum(w for t, w in overlap if t in self._function_tokens)
+        missed = any(t in self.idf and t not in shared and t not in self._function_tokens for t, _, _ in tokens)
+        return missed and weight > 0 and function > HOLLOW_SHARE * weight
