@@ -53,6 +53,7 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # Question words and negations: their Russian and Ukrainian forms fold to these (vocabulary.yaml).
 FUNCTION_WORDS = ("who", "when", "where", "why", "not")
 HOLLOW_SHARE = 2 / 3  # "mostly" (see Matcher.hollow)
+NEGATION = "not"  # the vocabulary's canonical negation
 KEYWORD_WORDS = 2  # a question of at most this many words may be a name typed as a keyword ("the Kremlin?")
 QUESTION_WORDS = ("who", "when", "where", "why")
 WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
@@ -172,6 +173,12 @@ class Matcher:
         vocabulary = kb.vocabulary
         self.keep = vocabulary.keep
         self.extra_stopwords = vocabulary.stopwords
+        # A word the vocabulary lists alone as another way of saying something ("willing": ready,
+        # "problem": issue, "под": near) means that, even where a standard stopword list has it; but
+        # a negation typed without its apostrophe ("didnt", "isnt") stays the question's form, as the
+        # lists have it (read as "not", it answered one more off-topic question on the tuning sets).
+        negation = fold(NEGATION)
+        self._listed = frozenset(w for w, c in vocabulary.variants.items() if " " not in w and c != negation)
         self._stem_meaning: dict[str, str] = {}  # a shared stem -> the word whose meaning it keeps
         self._whole = self._whole_words(vocabulary.variants)
         equivalents = dict(vocabulary.variants)
@@ -414,7 +421,7 @@ class Matcher:
         return tuple(self._lemma(w, lang) for w in words)
 
     def _is_filler(self, word: str, lemma: str, lang: str) -> bool:
-        if word in self.keep or lemma in self.keep:
+        if word in self.keep or lemma in self.keep or word in self._listed:
             return False
         if word in self.extra_stopwords or lemma in self.extra_stopwords or _CHATTER.match(word):
             return True
@@ -611,26 +618,26 @@ class Matcher:
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
         query = self.index.query((token, weight) for token, weight, _ in tokens)
         search = self.index.rank_exhaustive if exhaustive else self.index.rank
+        ranked = search(query, certainty / total, lang, limit)
         candidates = [
-            Candidate(self.entries[entry], round(score, 2), self.phrases[phrasing])
-            for entry, score, phrasing in search(query, certainty / total, lang, limit)
+            Candidate(self.entries[entry], round(score, 2), self.phrases[phrasing]) for entry, score, phrasing in ranked
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         named = frozenset(token for token, _, _ in tokens)
-        hollow = bool(candidates) and self.hollow(tokens, candidates[0].phrase)
+        hollow = bool(ranked) and self.hollow(tokens, ranked[0][2])
         return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named, hollow)
 
-    def hollow(self, tokens: list[tuple[str, float, float]], phrase: str) -> bool:
-        """Whether a phrasing shares with the question mostly (over HOLLOW_SHARE of the weight) the
-        question words and negations kept from the stopword lists ("why", "not", "чому", "ні"),
-        while a known word the question is about is not in it: "Та вони ж ніколи не домовляться,
-        навіщо це все?" is not "Why won't Peskov give details?"."""
+    def hollow(self, tokens: list[tuple[str, float, float]], phrasing: int) -> bool:
+        """Whether a phrasing (its number in the index) shares with the question mostly (over
+        HOLLOW_SHARE of the weight) the question words and negations kept from the stopword lists
+        ("why", "not", "чому", "ні"), while a known word the question is about is not in it: "Та
+        вони ж ніколи не домовляться, навіщо це все?" is not "Why won't Peskov give details?"."""
         if not self._function_tokens & {t for t, _, _ in tokens}:
             return False
-        lang = detect_language(phrase)
-        shared = {t for t, _ in self._content(self._words(phrase), lang)}
-        overlap = [(t, w) for t, w, _ in tokens if t in shared]
-        weight = sum(w for _, w in overlap)
-        function = sum(w for t, w in overlap if t in self._function_tokens)
+        index = self.index
+        held = set(index.forward[index.starts[phrasing] : index.starts[phrasing + 1]])
+        shared = {t for t, _, _ in tokens if index.token_ids.get(t, -1) in held}
+        weight = sum(w for t, w, _ in tokens if t in shared)
+        function = sum(w for t, w, _ in tokens if t in shared and t in self._function_tokens)
         missed = any(t in self.idf and t not in shared and t not in self._function_tokens for t, _, _ in tokens)
         return missed and weight > 0 and function > HOLLOW_SHARE * weight
