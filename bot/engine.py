@@ -136,8 +136,13 @@ class Engine:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        best = candidates[0] if candidates else None
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        # Asked what someone said, the entry about who they are is no candidate at all: the next
+        # one ("What did Peskov say?": the Kremlin's verdict) is judged against those after it.
+        answerable = candidates
+        if candidates and self._asks_words_of_whom(candidates[0].entry.id, folded, lang, match.asks):
+            answerable = candidates[1:]
+        best = answerable[0] if answerable else None
+        runner_up = answerable[1].score if len(answerable) > 1 else 0.0
         # Answer outright only when the question's words are understood (a rare word the knowledge
         # base has never seen, "Zelensky", "Bucha", may be exactly what the question is about) and
         # at least one of them is specific: a bare "Ukraine" could mean any entry. And never put
@@ -151,12 +156,12 @@ class Engine:
             and not match.hollow
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
-            and not self._asks_words_of_whom(best.entry.id, folded, lang, match.asks)
             and not self._other_side(best.entry.id, folded, lang, match)
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         ):
             return self._answer(best.entry, cleaned, best.score)
+        best = candidates[0] if candidates else None
         close = [
             c
             for c in candidates
