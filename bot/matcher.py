@@ -53,7 +53,6 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # Question words and negations: their Russian and Ukrainian forms fold to these (vocabulary.yaml).
 FUNCTION_WORDS = ("who", "when", "where", "why", "not")
 HOLLOW_SHARE = 2 / 3  # "mostly" (see Matcher.hollow)
-NEGATION = "not"  # the vocabulary's canonical negation
 KEYWORD_WORDS = 2  # a question of at most this many words may be a name typed as a keyword ("the Kremlin?")
 QUESTION_WORDS = ("who", "when", "where", "why")
 WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
@@ -175,10 +174,12 @@ class Matcher:
         self.extra_stopwords = vocabulary.stopwords
         # A word the vocabulary lists alone as another way of saying something ("willing": ready,
         # "problem": issue, "под": near) means that, even where a standard stopword list has it; but
-        # a negation typed without its apostrophe ("didnt", "isnt") stays the question's form, as the
-        # lists have it (read as "not", it answered one more off-topic question on the tuning sets).
-        negation = fold(NEGATION)
-        self._listed = frozenset(w for w, c in vocabulary.variants.items() if " " not in w and c != negation)
+        # one listed for a question word or the negation ("didnt", "день": when) stays the
+        # question's form, as the lists have it (read as "not" and "when", such words answered one
+        # more off-topic question and two fewer in-scope ones on the tuning sets).
+        self._listed = frozenset(
+            w for w, c in vocabulary.variants.items() if " " not in w and c not in FUNCTION_WORDS
+        )
         self._stem_meaning: dict[str, str] = {}  # a shared stem -> the word whose meaning it keeps
         self._whole = self._whole_words(vocabulary.variants)
         equivalents = dict(vocabulary.variants)
