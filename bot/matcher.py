@@ -628,6 +628,18 @@ class Matcher:
         hollow = bool(ranked) and self.hollow(tokens, ranked[0][2])
         return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named, hollow)
 
+    def _held(self, phrasing: int) -> set[int]:
+        """The token ids of one phrasing of the index."""
+        index = self.index
+        return set(index.forward[index.starts[phrasing] : index.starts[phrasing + 1]])
+
+    def _missed(self, tokens: list[tuple[str, float, float]], phrasing: int) -> frozenset[str]:
+        """The question's known tokens, other than question words and negations, a phrasing lacks."""
+        held, ids = self._held(phrasing), self.index.token_ids
+        return frozenset(
+            t for t, _, _ in tokens if t in self.idf and t not in self._function_tokens and ids.get(t, -1) not in held
+        )
+
     def hollow(self, tokens: list[tuple[str, float, float]], phrasing: int) -> bool:
         """Whether a phrasing (its number in the index) shares with the question mostly (over
         HOLLOW_SHARE of the weight) the question words and negations kept from the stopword lists
@@ -635,10 +647,8 @@ class Matcher:
         вони ж ніколи не домовляться, навіщо це все?" is not "Why won't Peskov give details?"."""
         if not self._function_tokens & {t for t, _, _ in tokens}:
             return False
-        index = self.index
-        held = set(index.forward[index.starts[phrasing] : index.starts[phrasing + 1]])
-        shared = {t for t, _, _ in tokens if index.token_ids.get(t, -1) in held}
+        held, ids = self._held(phrasing), self.index.token_ids
+        shared = {t for t, _, _ in tokens if ids.get(t, -1) in held}
         weight = sum(w for t, w, _ in tokens if t in shared)
         function = sum(w for t, w, _ in tokens if t in shared and t in self._function_tokens)
-        missed = any(t in self.idf and t not in shared and t not in self._function_tokens for t, _, _ in tokens)
-        return missed and weight > 0 and function > HOLLOW_SHARE * weight
+        return bool(self._missed(tokens, phrasing)) and weight > 0 and function > HOLLOW_SHARE * weight
