@@ -142,7 +142,13 @@ class Engine:
         if candidates and self._asks_words_of_whom(candidates[0].entry.id, folded, lang, match.asks):
             answerable = candidates[1:]
         best = answerable[0] if answerable else None
-        runner_up = answerable[1].score if len(answerable) > 1 else 0.0
+        # Beside a clear match whose phrasing asks what the question asks (who, when, where, why), a
+        # runner-up whose phrasing does not answers another question ("Кто объявил о снижении
+        # активности под Киевом?": who announced it, not that it was announced). Below a clear
+        # match, it still counts ("Why does China get to look neutral?" is not why Lavrov was there).
+        clear = best is not None and best.asks and best.score >= CLEAR_SCORE
+        rivals = [c for c in answerable[1:] if c.asks or not clear]
+        runner_up = rivals[0].score if rivals else 0.0
         # Answer outright only when the question's words are understood (a rare word the knowledge
         # base has never seen, "Zelensky", "Bucha", may be exactly what the question is about) and
         # at least one of them is specific: a bare "Ukraine" could mean any entry. And never put

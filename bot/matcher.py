@@ -139,6 +139,7 @@ class Candidate:
     entry: Entry
     score: float
     phrase: str
+    asks: bool = True  # the phrase asks every question word (who, when, where, why) the question does
 
 
 @dataclass(frozen=True)
@@ -397,7 +398,8 @@ class Matcher:
             if len(set(words.values())) > 1:
                 heads = {_uninflected(word): word for word in words}
                 whole[stem] = tuple(sorted(heads.items(), key=lambda item: -len(item[0])))
-                self._stem_meaning[stem] = next(iter(words))
+                if stem not in words:  # "hope" is its own stem, and means what it is listed for
+                    self._stem_meaning[stem] = next(iter(words))
         return whole
 
     def _lemma(self, word: str, lang: str) -> str:
@@ -620,8 +622,12 @@ class Matcher:
         query = self.index.query((token, weight) for token, weight, _ in tokens)
         search = self.index.rank_exhaustive if exhaustive else self.index.rank
         ranked = search(query, certainty / total, lang, limit)
+        asked = [self.index.token_ids[t] for t in asks if t in self.index.token_ids]
         candidates = [
-            Candidate(self.entries[entry], round(score, 2), self.phrases[phrasing]) for entry, score, phrasing in ranked
+            Candidate(
+                self.entries[entry], round(score, 2), self.phrases[phrasing], all(t in self._held(phrasing) for t in asked)
+            )
+            for entry, score, phrasing in ranked
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         named = frozenset(token for token, _, _ in tokens)
