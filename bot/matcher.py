@@ -601,13 +601,14 @@ class Matcher:
         caller has them already; `exhaustive`
         scores every phrasing that shares a word (the reference the pruned search must agree with)."""
         lang = lang or detect_language(question)
+        folded = fold(question) if folded is None else folded  # once: the analysis and the word count read it
         tokens, rare = self._analyse(question, lang, folded)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
         known = [token for token, _, _ in tokens if token in self.idf]
         # A name and words we drop ("китай за нас или как?", "best things to see in Beijing") asks
         # something we cannot read about what the name's entries say; a name typed alone ("AFP",
         # "Istanbul?") asks for them.
-        bare = len(known) == 1 and known[0] in self.name_tokens and len(self._words(question)) > KEYWORD_WORDS
+        bare = len(known) == 1 and known[0] in self.name_tokens and len(folded.split()) > KEYWORD_WORDS
         specific = not bare and any(
             weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf
         )
