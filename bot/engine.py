@@ -141,6 +141,11 @@ class Engine:
         answerable = candidates
         if candidates and self._asks_words_of_whom(candidates[0].entry.id, folded, lang, match.asks):
             answerable = candidates[1:]
+        # Nor is an entry that is not about every person the question names ("Что сказал Песков об
+        # итогах переговоров?": not the overview, which quotes Medinsky and Nikolenko).
+        people = self.matcher.entry_people
+        while answerable and not match.people <= people[answerable[0].entry.id]:
+            answerable = answerable[1:]
         best = answerable[0] if answerable else None
         # Beside a clear match whose phrasing asks what the question asks (who, when, where, why), a
         # runner-up whose phrasing does not answers another question ("Кто объявил о снижении
