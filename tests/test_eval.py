@@ -140,8 +140,8 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # a finding, not a target); tuning halves 63.2 % / 100 % / 0.9 % and 42.9 % / 96.7 % / 4.0 %.
     "questions_blind_r3_article.yaml": (0.68, 0.95, 0.009),
     # Tuning halves after the second matching round of issue 7 (the first changes made for them):
-    # 70.1 % / 100 % / 0 % and 50.0 % / 100 % / 2.0 %.
-    "questions_tuning_r3_article.yaml": (0.70, 1.0, 0.009),
+    # 73.6 % / 100 % / 0 % and 50.0 % / 100 % / 2.0 %.
+    "questions_tuning_r3_article.yaml": (0.73, 1.0, 0.009),
     "questions_blind_r3_headline.yaml": (0.35, 0.93, 0.07),
     "questions_tuning_r3_headline.yaml": (0.50, 0.96, 0.02),
 }
