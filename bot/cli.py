@@ -151,11 +151,12 @@ def _print_problems(exc: KnowledgeError) -> None:
 
 
 def _check(settings: Settings) -> int:
-    from bot.vocabulary_check import vocabulary_problems
+    from bot.vocabulary_check import bare_name_alternates, vocabulary_problems
 
     engine = Engine.load(settings.knowledge_dir)
     kb = engine.kb
     problems = vocabulary_problems(settings.knowledge_dir, kb, engine.matcher.analyzer)
+    problems += bare_name_alternates(settings.knowledge_dir, engine.matcher)
     if problems:
         _print_problems(KnowledgeError(problems))
         return EXIT_FAIL

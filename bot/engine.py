@@ -136,8 +136,24 @@ class Engine:
             return Reply(
                 Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
             )
-        best = candidates[0] if candidates else None
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+        # Asked what someone said, the entry about who they are is no candidate at all: the next
+        # one ("What did Peskov say?": the Kremlin's verdict) is judged against those after it.
+        answerable = candidates
+        if candidates and self._asks_words_of_whom(candidates[0].entry.id, folded, lang, match.asks):
+            answerable = candidates[1:]
+        # Nor is an entry that is not about every person the question names ("Что сказал Песков об
+        # итогах переговоров?": not the overview, which quotes Medinsky and Nikolenko).
+        people = self.matcher.entry_people
+        while answerable and not match.people <= people[answerable[0].entry.id]:
+            answerable = answerable[1:]
+        best = answerable[0] if answerable else None
+        # Beside a clear match whose phrasing asks what the question asks (who, when, where, why), a
+        # runner-up whose phrasing does not answers another question ("Кто объявил о снижении
+        # активности под Киевом?": who announced it, not that it was announced). Below a clear
+        # match, it still counts ("Why does China get to look neutral?" is not why Lavrov was there).
+        clear = best is not None and best.asks and best.score >= CLEAR_SCORE
+        rivals = [c for c in answerable[1:] if c.asks or not clear]
+        runner_up = rivals[0].score if rivals else 0.0
         # Answer outright only when the question's words are understood (a rare word the knowledge
         # base has never seen, "Zelensky", "Bucha", may be exactly what the question is about) and
         # at least one of them is specific: a bare "Ukraine" could mean any entry. And never put
@@ -148,14 +164,15 @@ class Engine:
             and not match.rare_unknown
             and match.unknown_share < (UNKNOWN_ANSWER_SHARE if lang == "en" else UNKNOWN_ANSWER_SHARE_CYRILLIC)
             and match.specific
+            and not match.hollow
             and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
-            and not self._asks_words_of_whom(best.entry.id, folded, lang, match.asks)
             and not self._other_side(best.entry.id, folded, lang, match)
             and best.score >= ANSWER_THRESHOLD
             and best.score - runner_up >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         ):
             return self._answer(best.entry, cleaned, best.score)
+        best = candidates[0] if candidates else None
         close = [
             c
             for c in candidates

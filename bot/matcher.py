@@ -10,6 +10,7 @@ seen weigh the most: a question about something else is mostly unknown words, an
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import defaultdict
@@ -49,6 +50,10 @@ SPECIFIC_WEIGHT = math.log(1 + 1 / 0.4)
 # Question words that ask for one kind of fact (a person, a time, a place, a reason). An entry none
 # of whose phrasings asks it does not answer it ("When is the next round?" is not "Are the talks
 # continuing?"); Russian and Ukrainian question words fold to these through the vocabulary.
+# Question words and negations: their Russian and Ukrainian forms fold to these (vocabulary.yaml).
+FUNCTION_WORDS = ("who", "when", "where", "why", "not")
+HOLLOW_SHARE = 2 / 3  # "mostly" (see Matcher.hollow)
+KEYWORD_WORDS = 2  # a question of at most this many words may be a name typed as a keyword ("the Kremlin?")
 QUESTION_WORDS = ("who", "when", "where", "why")
 WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
@@ -57,6 +62,15 @@ _CHATTER = re.compile(
 )
 # A letter held down for emphasis ("heyyy", "sooo", "приветтт"): read as the word without the run.
 _HELD_LETTER = re.compile(r"(\w)\1{2,}")
+
+
+def _uninflected(word: str) -> str:
+    """An English word without a plural or a final e ("authorities" -> "authorit", "promise" ->
+    "promis"), the beginning its inflected forms share ("authority", "promised")."""
+    for ending in ("ies", "es", "s", "e"):
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
 
 
 def cyrillic_skeleton(word: str) -> str:
@@ -125,6 +139,7 @@ class Candidate:
     entry: Entry
     score: float
     phrase: str
+    asks: bool = True  # the phrase asks every question word (who, when, where, why) the question does
 
 
 @dataclass(frozen=True)
@@ -140,6 +155,9 @@ class Match:
     lang: str = "en"
     asks: frozenset[str] = frozenset()  # the question words (who, when, where, why) it uses
     tokens: frozenset[str] = frozenset()  # every content token of the question
+    # The best phrasing shares mostly question words and negations with the question, and not the
+    # word it is about (see Matcher.hollow).
+    hollow: bool = False
 
 
 class Matcher:
@@ -155,6 +173,16 @@ class Matcher:
         vocabulary = kb.vocabulary
         self.keep = vocabulary.keep
         self.extra_stopwords = vocabulary.stopwords
+        # A word the vocabulary lists alone as another way of saying something ("willing": ready,
+        # "problem": issue, "под": near) means that, even where a standard stopword list has it; but
+        # one listed for a question word or the negation ("didnt", "день": when) stays the
+        # question's form, as the lists have it (read as "not" and "when", such words answered one
+        # more off-topic question and two fewer in-scope ones on the tuning sets).
+        self._listed = frozenset(
+            w for w, c in vocabulary.variants.items() if " " not in w and c not in FUNCTION_WORDS
+        )
+        self._stem_meaning: dict[str, str] = {}  # a shared stem -> the word whose meaning it keeps
+        self._whole = self._whole_words(vocabulary.variants)
         equivalents = dict(vocabulary.variants)
         speaker_tokens: dict[str, str] = {}  # speaker id -> the token that names that person
         unnamed: set[str] = set()  # the names of speakers who are not one person ("Ukrainian authorities")
@@ -188,6 +216,8 @@ class Matcher:
             for key in dict.fromkeys(keys):
                 if key != value:
                     self.variants.setdefault(key, value)
+        for stem, word in self._stem_meaning.items():
+            self.variants.setdefault((stem,), self.variants.get((word,), (word,)))
         self._max_variant_words = max((len(k) for k in self.variants), default=1)
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
         self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
@@ -268,6 +298,7 @@ class Matcher:
         }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
+        self._function_tokens = frozenset(self._base((w,))[0] for w in FUNCTION_WORDS)
         # "Which official…", "which Russian minister…" ask who, as "who" does: the nouns are the last
         # words of the quoted people's roles and of the unnamed speakers' names, with their spellings.
         heads = {
@@ -289,6 +320,7 @@ class Matcher:
         }
         count = max(len(kb.entries), 1)
         self.idf = {t: math.log(1 + count / len(ids)) for t, ids in entry_tokens.items()}
+        self.name_tokens = self._names(kb, frozenset(self.idf))
         self.unknown_weight = max(self.idf.values(), default=1.0) * UNKNOWN_WEIGHT_BONUS
 
         # Every phrasing in compact arrays (see bot.phrase_index). English phrasings (and the
@@ -328,15 +360,55 @@ class Matcher:
         self._readings = self.analyzer.readings
         self._caches()
 
+    def _names(self, kb: KnowledgeBase, known: frozenset[str]) -> frozenset[str]:
+        """Tokens that name a place, a body or a party, not a person: the parties' one-word names and
+        the words the article writes with a capital letter inside a sentence and never without
+        ("China", "Afghanistan", "TASS", "Istanbul"). Such a name says what a question is about,
+        not what it asks."""
+        words = {name for party in kb.parties for name in party.names if " " not in name}
+        text = kb.article.text.split()
+        lower = {word for word in text if word[:1].islower()}
+        for previous, word in itertools.pairwise(text):
+            if word[:1].isupper() and not previous.endswith((".", "!", "?", ":", "“", ".”", "!”", "?”")):
+                words.add(fold(word))
+        words -= {fold(word) for word in lower}
+        words -= {w for speaker in kb.speakers.values() for w in fold(speaker.role or "").split()}  # titles
+        tokens = {t for word in words if word for t, _ in self._content(word.split(), "en")}
+        return frozenset(tokens & known) - self.person_tokens
+
     # -- analysis -----------------------------------------------------------------------------
 
     @staticmethod
     def _words(text: str) -> list[str]:
         return fold(text).split()[:MAX_QUESTION_WORDS]
 
+    def _whole_words(self, variants: dict[str, str]) -> dict[str, tuple[tuple[str, str], ...]]:
+        """English words the vocabulary lists for different meanings that Snowball cuts to one stem
+        ("promise" and "promising", "position" and "positive", "negotiations" and "negotiator"):
+        by stem, each word's inflection-free beginning and the word, longest first. Such a word,
+        and a word that begins as it does and has its stem, is read whole (see `_lemma`); another
+        word of the stem ("negotiating") keeps the stem, which means what the first of them listed means."""
+        meanings: dict[str, dict[str, str]] = defaultdict(dict)  # stem -> word -> its canonical form
+        for phrase, canonical in variants.items():
+            for word in (canonical, phrase):
+                if " " not in word and word.isascii() and word.isalpha():
+                    meanings[self._readings(word, "en")[0]].setdefault(word, canonical)
+        whole: dict[str, tuple[tuple[str, str], ...]] = {}
+        for stem, words in meanings.items():
+            if len(set(words.values())) > 1:
+                heads = {_uninflected(word): word for word in words}
+                whole[stem] = tuple(sorted(heads.items(), key=lambda item: -len(item[0])))
+                if stem not in words:  # "hope" is its own stem, and means what it is listed for
+                    self._stem_meaning[stem] = next(iter(words))
+        return whole
+
     def _lemma(self, word: str, lang: str) -> str:
         """The word's base form; of several readings, the one the knowledge base uses."""
         readings = self._readings(word, lang)
+        if self._whole and readings[0] in self._whole and not is_cyrillic(word):
+            for head, whole in self._whole[readings[0]]:
+                if word.startswith(head):
+                    return whole
         if len(readings) > 1:
             for reading in readings:
                 if reading in self._preferred:
@@ -352,7 +424,7 @@ class Matcher:
         return tuple(self._lemma(w, lang) for w in words)
 
     def _is_filler(self, word: str, lemma: str, lang: str) -> bool:
-        if word in self.keep or lemma in self.keep:
+        if word in self.keep or lemma in self.keep or word in self._listed:
             return False
         if word in self.extra_stopwords or lemma in self.extra_stopwords or _CHATTER.match(word):
             return True
@@ -529,9 +601,17 @@ class Matcher:
         caller has them already; `exhaustive`
         scores every phrasing that shares a word (the reference the pruned search must agree with)."""
         lang = lang or detect_language(question)
+        folded = fold(question) if folded is None else folded  # once: the analysis and the word count read it
         tokens, rare = self._analyse(question, lang, folded)
         unknown = [token for token, _, _ in tokens if token not in self.idf]
-        specific = any(weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf)
+        known = [token for token, _, _ in tokens if token in self.idf]
+        # A name and words we drop ("китай за нас или как?", "best things to see in Beijing") asks
+        # something we cannot read about what the name's entries say; a name typed alone ("AFP",
+        # "Istanbul?") asks for them.
+        bare = len(known) == 1 and known[0] in self.name_tokens and len(folded.split()) > KEYWORD_WORDS
+        specific = not bare and any(
+            weight >= SPECIFIC_WEIGHT for token, weight, _ in tokens if token in self.idf
+        )
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
         asks = frozenset(token for token, _, _ in tokens if token in self.question_words)
         total = sum(weight for _, weight, _ in tokens)
@@ -542,10 +622,40 @@ class Matcher:
         certainty = tokens[0][2]  # one certainty for the whole reading (see analyse)
         query = self.index.query((token, weight) for token, weight, _ in tokens)
         search = self.index.rank_exhaustive if exhaustive else self.index.rank
+        ranked = search(query, certainty / total, lang, limit)
+        asked = [self.index.token_ids[t] for t in asks if t in self.index.token_ids]
         candidates = [
-            Candidate(self.entries[entry], round(score, 2), self.phrases[phrasing])
-            for entry, score, phrasing in search(query, certainty / total, lang, limit)
+            Candidate(
+                self.entries[entry], round(score, 2), self.phrases[phrasing], all(t in self._held(phrasing) for t in asked)
+            )
+            for entry, score, phrasing in ranked
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         named = frozenset(token for token, _, _ in tokens)
-        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named)
+        hollow = bool(ranked) and self.hollow(tokens, ranked[0][2])
+        return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named, hollow)
+
+    def _held(self, phrasing: int) -> set[int]:
+        """The token ids of one phrasing of the index."""
+        index = self.index
+        return set(index.forward[index.starts[phrasing] : index.starts[phrasing + 1]])
+
+    def _missed(self, tokens: list[tuple[str, float, float]], phrasing: int) -> frozenset[str]:
+        """The question's known tokens, other than question words and negations, a phrasing lacks."""
+        held, ids = self._held(phrasing), self.index.token_ids
+        return frozenset(
+            t for t, _, _ in tokens if t in self.idf and t not in self._function_tokens and ids.get(t, -1) not in held
+        )
+
+    def hollow(self, tokens: list[tuple[str, float, float]], phrasing: int) -> bool:
+        """Whether a phrasing (its number in the index) shares with the question mostly (over
+        HOLLOW_SHARE of the weight) the question words and negations kept from the stopword lists
+        ("why", "not", "чому", "ні"), while a known word the question is about is not in it: "Та
+        вони ж ніколи не домовляться, навіщо це все?" is not "Why won't Peskov give details?"."""
+        if not self._function_tokens & {t for t, _, _ in tokens}:
+            return False
+        held, ids = self._held(phrasing), self.index.token_ids
+        shared = {t for t, _, _ in tokens if ids.get(t, -1) in held}
+        weight = sum(w for t, w, _ in tokens if t in shared)
+        function = sum(w for t, w, _ in tokens if t in shared and t in self._function_tokens)
+        return bool(self._missed(tokens, phrasing)) and weight > 0 and function > HOLLOW_SHARE * weight

@@ -3,12 +3,15 @@
 `python -m bot check` runs this after the knowledge has loaded. It refuses, with file and line:
 a variant the analysis already merges with its canonical form or with another listed variant
 ("negotiations" beside "negotiation"), a stopword the standard list already has, a name that
-speakers.yaml or parties.yaml already spells, and a keep word no library list would drop.
+speakers.yaml or parties.yaml already spells, and a keep word no library list would drop; and in
+the FAQ an alternate that is one bare name of a place, body or party ("china", "tass"), which would
+make any question that mentions the name and nothing else the knowledge knows a perfect match.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.analysis import Analyzer, detect_language
 from bot.loader import Problem
@@ -16,7 +19,40 @@ from bot.model import KnowledgeBase
 from bot.textnorm import fold
 from bot.yaml_lines import LineDict, LineList, load_yaml
 
+if TYPE_CHECKING:
+    from bot.matcher import Matcher
+
 VOCABULARY = "vocabulary.yaml"
+
+
+def bare_name_alternates(folder: Path, matcher: Matcher) -> list[Problem]:
+    """One-word alternates (any language) that read as nothing but a name (`Matcher.name_tokens`):
+    "best things to see in Beijing" would score 100 against "china". A name is a subject, not a
+    question; the entry's other phrasings put it in one."""
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("faq*.yaml")):
+        data = load_yaml(path)
+        entries = data.get("entries") if isinstance(data, LineDict) else None
+        file = str(Path(folder.name) / path.name)
+        for entry in entries if isinstance(entries, LineList) else ():
+            if not isinstance(entry, LineDict):
+                continue
+            sections = [("en", entry)] + [(k, v) for k, v in entry.items() if k in ("ru", "uk") and isinstance(v, LineDict)]
+            for lang, section in sections:
+                alternates = section.get("alternates")
+                for position, text in enumerate(alternates if isinstance(alternates, LineList) else ()):
+                    words = fold(str(text)).split()
+                    tokens = {t for t, _, _ in matcher.analyse(str(text), lang)} if len(words) == 1 else set()
+                    if len(tokens) == 1 and tokens <= matcher.name_tokens:
+                        problems.append(
+                            Problem(
+                                file,
+                                alternates.line_of(position),
+                                f"alternate {text!r} of {entry.get('id')!r} is a bare name: it says what a question "
+                                "is about, not what it asks (write it into a question)",
+                            )
+                        )
+    return problems
 
 
 def vocabulary_problems(folder: Path, kb: KnowledgeBase, analyzer: Analyzer) -> list[Problem]:

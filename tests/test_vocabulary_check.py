@@ -9,7 +9,8 @@ import pytest
 
 from bot.analysis import shared_analyzer
 from bot.loader import load_knowledge
-from bot.vocabulary_check import vocabulary_problems
+from bot.matcher import Matcher
+from bot.vocabulary_check import bare_name_alternates, vocabulary_problems
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -42,3 +43,22 @@ def test_redundant_vocabulary_is_refused(tmp_path: Path, old: str, new: str, rea
     problems = vocabulary_problems(folder, load_knowledge(folder), shared_analyzer())
     assert problems and all(p.file.endswith("vocabulary.yaml") and p.line > 0 for p in problems)
     assert any(reason in p.reason for p in problems), problems
+
+
+def test_the_shipped_faq_has_no_bare_name_alternates() -> None:
+    folder = KNOWLEDGE
+    assert bare_name_alternates(folder, Matcher(load_knowledge(folder))) == []
+
+
+def test_a_bare_name_alternate_is_refused(tmp_path: Path) -> None:
+    """ "china" alone as a phrasing would make "best things to see in Beijing" a perfect match."""
+    folder = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, folder)
+    path = folder / "faq.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    alternates:\n"
+    assert old in text, "test setup"
+    path.write_text(text.replace(old, old + "      - China\n      - Китай нет\n", 1), encoding="utf-8")
+    problems = bare_name_alternates(folder, Matcher(load_knowledge(folder)))
+    assert [p.reason.split(" of ")[0] for p in problems] == ["alternate 'China'"], problems
+    assert problems[0].file.endswith("faq.yaml") and problems[0].line > 0
