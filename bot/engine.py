@@ -152,7 +152,7 @@ class Engine:
         # активности под Киевом?": who announced it, not that it was announced). Below a clear
         # match, it still counts ("Why does China get to look neutral?" is not why Lavrov was there).
         clear = best is not None and best.asks and best.score >= CLEAR_SCORE
-        rivals = [c for c in answerable[1:] if c.asks or not clear]
+        rivals = [c for c in answerable[1:] if (c.asks or not clear) and match.people <= people[c.entry.id]]
         runner_up = rivals[0].score if rivals else 0.0
         # Answer outright only when the question's words are understood (a rare word the knowledge
         # base has never seen, "Zelensky", "Bucha", may be exactly what the question is about) and

@@ -74,28 +74,28 @@ def test_off_topic_rejection(report: EvalReport):
 # looked at and is a tuning set now.
 FLOORS: dict[str, tuple[float, float, float]] = {
     "questions.yaml": (MIN_ACCURACY, MIN_REJECTION, 0.01),
-    # 92.6 % / 98.5 % / 1.5 % after the matching round (issue 7); 93.3 % / 100 % / 1.0 % after the
-    # second matching round (bare names, words read whole, the who-entry passed over).
-    "questions_holdout.yaml": (0.93, 0.95, 0.01),
+    # 94.8 % / 98.5 % / 0.5 % after the knowledge round of issue 7 (three new entries, ru/uk alternates).
+    "questions_holdout.yaml": (0.93, 0.97, 0.01),  # 92.6 % / 98.5 % / 0.5 % after the matching round (issue 7)
     # Written from the article only by people who never saw the FAQ (62 % in-scope when it came;
     # floor 70 % until the wrong-answer guards, which turned 72.9 % into 65.9 % and "did you mean";
     # 69.4 % with the alternates written since).
     # 74.1 % after the 2026-12-02 tuning round (retyping, speech guard, ru/uk alternates);
     # 81.2 % after the matching round of issue 7 (chatter, glued words, ru/uk parties, vocabulary).
-    # 83.5 % after the second matching round of issue 7.
-    "questions_tuning_article.yaml": (0.83, 0.95, 0.01),
+    # 82.4 % / 100 % / 0 % after the knowledge round of issue 7.
+    "questions_tuning_article.yaml": (0.81, 0.99, 0.01),
     # The same in Russian and Ukrainian, by people who never saw the FAQ (50 % in-scope, 78.6 %
     # rejection, 6.1 % wrong answers when it came; 3.0 % after the knowledge fixes of that day;
     # floor 48 % until the wrong-answer guards: 50.0 % -> 44.2 %;
     # 48.1 % with the alternates written since).
     # 78.8 % after the 2026-12-02 tuning round; 82.7 % after the matching round of issue 7.
-    "questions_tuning_article_ruuk.yaml": (0.88, 0.95, 0.01),  # 88.5 % with the curated ru/uk alternates
+    "questions_tuning_article_ruuk.yaml": (0.87, 0.99, 0.01),  # 88.5 % with the curated ru/uk alternates
     # Written from the headline only, in en/ru/uk (33 % in-scope when it came, 14 % wrong answers;
     # floor 33 % until the wrong-answer guards: 36.6 % -> 32.9 %, wrong answers 11.3 % -> 2.1 %).
     # 41.5 % and 1.4 % wrong answers after the 2026-12-02 tuning round; 42.7 % and 1.4 % after the
     # matching round of issue 7.
-    # 46.3 % with the curated alternates; 50.0 % and 0.7 % after the second matching round.
-    "questions_tuning_headline.yaml": (0.50, 0.95, 0.01),
+    # 60.2 % / 96.6 % / 1.4 % after the knowledge round of issue 7 (new entries mixed-messages,
+    # ceasefire and article-sources; the questions they answer were labelled with them).
+    "questions_tuning_headline.yaml": (0.59, 0.96, 0.02),  # 46.3 % with the curated alternates
     # Held out until 2026-12-02, then looked at (questions_seen_*.yaml): tuning sets now. Their rows
     # record what they measured when that day's work was merged (on the old matcher: 47.1 % / 100 % /
     # 0 %, 31.0 % / 100 % / 2.7 % and 17.2 % / 96.7 % / 7.4 %).
@@ -104,10 +104,12 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # labelled off-topic, is now answered with where the talks were held, in Türkiye).
     # After the matching round of issue 7: 72.9 % / 100 % / 1.0 %, 89.7 % / 100 % / 0 %, and
     # 44.8 % / 98.4 % / 2.0 %.
+    # After the knowledge round of issue 7 (new entries labelled in, as above): 75.3 % / 100 % / 0 %,
+    # 100 % / 100 % / 0 % and 61.3 % / 98.2 % / 2.0 %; with the second matching round merged beside
+    # it: 71.8 % / 100 % / 0 %, 100 % / 100 % / 0 % and 62.4 % / 98.2 % / 2.7 %.
     "questions_seen_article_en.yaml": (0.71, 1.0, 0.01),
-    "questions_seen_article_ruuk.yaml": (0.96, 1.0, 0.01),  # 51.7 % before the ru/uk alternates; 96.6 % now
-    # 47.1 % with the curated alternates; 47.1 % / 100 % / 1.4 % after the second matching round.
-    "questions_seen_headline.yaml": (0.47, 0.98, 0.02),
+    "questions_seen_article_ruuk.yaml": (0.98, 1.0, 0.01),  # 51.7 % before the ru/uk alternates; 96.6 % then
+    "questions_seen_headline.yaml": (0.60, 0.98, 0.03),  # 47.1 % with the curated alternates
     # Round 2 (2026-12-02), written blind from the article (220, en/ru/uk) and from the headline only
     # (200, en/ru/uk), labelled by another helper, split at random into a tuning half
     # (questions_tuning_r2_*) and a frozen half (questions_blind_r2_*, never tuned on). Rows: what
@@ -115,11 +117,9 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # Tuning halves after the 2026-12-02 tuning round: 68.2 % / 100 % / 0 % and 61.4 % / 93.0 % / 5.0 %
     # (56.5 % / 95.5 % / 2.8 % and 43.2 % / 93.0 % / 5.0 % when they came).
     # After the matching round of issue 7: 74.1 % / 100 % / 0 % and 72.7 % / 96.5 % / 2.0 %.
-    "questions_tuning_r2_article.yaml": (0.77, 0.99, 0.01),  # 77.6 % with the curated alternates
-    # After the second matching round of issue 7: 72.7 % / 94.7 % / 3.0 % (rejection floor 95 % ->
-    # 94 %: "Песков опять говорит одно, а делают другое?", labelled off-topic, reads as "what did
-    # Peskov say?" and is now answered with the Kremlin's verdict instead of "did you mean").
-    "questions_tuning_r2_headline.yaml": (0.72, 0.94, 0.03),
+    # After the knowledge round of issue 7: 83.5 % / 100 % / 0 % and 80.0 % / 98.0 % / 1.0 %.
+    "questions_tuning_r2_article.yaml": (0.82, 0.99, 0.01),  # 77.6 % with the curated alternates
+    "questions_tuning_r2_headline.yaml": (0.78, 0.97, 0.02),
     # Frozen half from the article: 45.3 % when it came, 54.7 % after that day's tuning round (on
     # the tuning halves only); the headline half did not move (34.1 %).
     # After the third round of that day (the matching round of issue 7 and about 500 curated
@@ -139,14 +139,15 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # more off-topic questions answered: the wrong-answer ceiling follows what it measures, it is
     # a finding, not a target); tuning halves 63.2 % / 100 % / 0.9 % and 42.9 % / 96.7 % / 4.0 %.
     "questions_blind_r3_article.yaml": (0.68, 0.95, 0.009),
-    # Tuning halves after the second matching round of issue 7 (the first changes made for them):
-    # 73.6 % / 100 % / 0 % and 50.0 % / 100 % / 2.0 %.
-    "questions_tuning_r3_article.yaml": (0.73, 1.0, 0.009),
+    # Tuning halves after the knowledge round of issue 7: 79.3 % / 100 % / 0.9 % and 65.7 % / 96.7 %
+    # / 2.0 % (the headline half now under MAX_WRONG_SHARE).
+    "questions_tuning_r3_article.yaml": (0.78, 1.0, 0.009),
     "questions_blind_r3_headline.yaml": (0.35, 0.93, 0.07),
-    "questions_tuning_r3_headline.yaml": (0.50, 0.96, 0.02),
+    "questions_tuning_r3_headline.yaml": (0.64, 0.96, 0.03),
 }
-# Sets above MAX_WRONG_SHARE: frozen sets (never tuned on, so their ceiling is what they measure).
-# questions_tuning_r3_headline.yaml came with 5 % and was brought under it (2.0 %) in issue 7.
+# Sets above MAX_WRONG_SHARE: frozen sets (never tuned on, so their ceiling is what they measure),
+# and a tuning set only while it has not been brought under it (questions_tuning_r3_headline.yaml
+# was, in the knowledge round of issue 7).
 AS_THEY_CAME = frozenset(
     {
         "questions_blind_r2_headline.yaml",

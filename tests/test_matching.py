@@ -497,9 +497,11 @@ def test_a_weak_answer_stands_well_clear_of_the_runner_up(engine: Engine):
             (i == 0 and c.entry.id in engine.matcher.about_who) or not named <= engine.matcher.entry_people[c.entry.id]
             for i, c in enumerate(ranked[:at])
         ), (question, ranked)
-        # Beside a clear match asking what the question asks, a runner-up that does not is no rival.
+        # Beside a clear match asking what the question asks, a runner-up that does not is no rival;
+        # nor is one not about every person the question names.
         clear = ranked[at].asks and ranked[at].score >= CLEAR_SCORE
-        rivals = [c for c in ranked[at + 1 :] if c.asks or not clear]
+        people = engine.matcher.entry_people
+        rivals = [c for c in ranked[at + 1 :] if (c.asks or not clear) and named <= people[c.entry.id]]
         lead = ranked[at].score - (rivals[0].score if rivals else 0.0)
         needed = ANSWER_MARGIN if ranked[at].score >= CLEAR_SCORE else WEAK_MARGIN
         assert lead >= needed, (question, ranked)
@@ -618,8 +620,13 @@ def test_each_question_is_folded_once(engine: Engine, question: str, monkeypatch
 
 @pytest.mark.parametrize(("question", "entry"), [("What did Peskow say?", "kremlin-breakthrough"), ("шо сказав пєсков", "kremlin-breakthrough")])
 def test_asked_what_someone_said_the_entry_about_who_they_are_is_passed_over(engine: Engine, question: str, entry: str):
+    """Never answered with who Peskov is; his verdict is the answer, or offered beside the entry that
+    sets his words against Lavrov's and Medinsky's (mixed-messages), which fits as well."""
     reply = engine.ask(question)
-    assert reply.matched and reply.entry is not None and reply.entry.id == entry, reply
+    if reply.matched:
+        assert reply.entry is not None and reply.entry.id == entry, reply
+    else:
+        assert reply.outcome is Outcome.CLARIFY and entry in [s.id for s in reply.suggestions], reply
 
 
 def test_an_entry_not_about_the_person_named_does_not_block_one_that_is(engine: Engine):
