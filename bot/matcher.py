@@ -16,9 +16,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA
-
 from bot.analysis import Analyzer, cyrillic_languages, detect_language, is_cyrillic, shared_analyzer
 from bot.frequencies import LANGUAGES
 from bot.model import Entry, KnowledgeBase
@@ -385,9 +382,7 @@ class Matcher:
         for choices in (self._content_choices, self._filler_choices):
             # Two measures: optimal string alignment counts a swapped pair of letters ("tlaks") as
             # one edit; indel similarity forgives a dropped or doubled letter ("breakthru", "tallks").
-            swapped, dropped = choices.closest_each(
-                word, ((OSA.normalized_similarity, fuzzy_cutoff(word), 1.0), (fuzz.ratio, indel_cutoff(word), 100.0))
-            )
+            swapped, dropped = choices.closest_typo(word, fuzzy_cutoff(word), indel_cutoff(word))
             found = max(
                 (
                     f

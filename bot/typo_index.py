@@ -19,8 +19,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 
-from rapidfuzz import fuzz, process
-
 # A length with at most this many words is scored outright: choosing its candidates would cost more.
 SMALL_BUCKET = 64
 _EPSILON = 1e-9  # edits allowed by a cutoff are rounded down with this margin (float rounding)
@@ -57,6 +55,16 @@ class TypoIndex:
         of equals (see `closest_each`)."""
         return self.closest_each(word, ((scorer, cutoff, full),))[0]
 
+    def closest_typo(self, word: str, swapped: float, dropped: float) -> list[tuple[str, float] | None]:
+        """The closest word by optimal string alignment, which counts a swapped pair of letters as
+        one edit ("tlaks"), at similarity `swapped` (0-1); and by indel similarity, which forgives
+        a dropped or doubled letter ("breakthru", "tallks"), at `dropped` (0-100). rapidfuzz is
+        imported only when a question first has a word to correct (a fresh process seldom does)."""
+        from rapidfuzz import fuzz
+        from rapidfuzz.distance import OSA
+
+        return self.closest_each(word, ((OSA.normalized_similarity, swapped, 1.0), (fuzz.ratio, dropped, 100.0)))
+
     def closest_each(
         self, word: str, measures: Sequence[tuple[Callable[..., float], float, float]]
     ) -> list[tuple[str, float] | None]:
@@ -67,6 +75,8 @@ class TypoIndex:
         together (indel), so a word far longer or shorter cannot be similar enough (the range is
         taken a little wide); and, in a long list, only of the words that share enough bigrams
         (chosen once for all the measures)."""
+        from rapidfuzz import fuzz, process
+
         lengths: list[range] = []
         shares: list[tuple[float, bool]] = []
         for scorer, cutoff, full in measures:
