@@ -14,18 +14,15 @@ import itertools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
 from bot.analysis import Analyzer, cyrillic_languages, detect_language, is_cyrillic, shared_analyzer
 from bot.frequencies import LANGUAGES
 from bot.model import Entry, KnowledgeBase
 from bot.phrase_index import SHARED, PhraseIndex
 from bot.textnorm import fold
+from bot.typo_index import TypoIndex
 
 WORD_CACHE = 65536  # words remembered per process (corrections, base forms): bounded, readers type anything
 MAX_QUESTION_WORDS = 60  # a question longer than this is cut: nobody asks in paragraphs
@@ -97,39 +94,6 @@ def rarity(zipf: float) -> float:
 def indel_cutoff(word: str) -> float:
     """The same for rapidfuzz's indel ratio (0-100), as calibrated before on tests/questions.yaml."""
     return 88.0 if len(word) <= 5 else 80.0
-
-
-def _by_length(words: set[str] | frozenset[str]) -> dict[int, list[str]]:
-    """Words by length, each list in alphabetical order (a typo's candidates: see _closest)."""
-    lengths: dict[int, list[str]] = {}
-    for word in sorted(words):
-        lengths.setdefault(len(word), []).append(word)
-    return lengths
-
-
-def _closest(
-    word: str, choices: dict[int, list[str]], scorer: Callable[..., float], cutoff: float, full: float
-) -> tuple[str, float] | None:
-    """rapidfuzz's `extractOne` over every choice in alphabetical order (the best score, the first
-    of equals), asked only of the lengths that can reach the cutoff: both measures divide the edits,
-    at least the difference in length, by the longer length (OSA) or the two together (indel), so a
-    word far longer or shorter cannot be similar enough. The range is taken a little wide."""
-    share = cutoff / full  # the least similarity, 0-1
-    if scorer is fuzz.ratio:  # |a - b| <= (1 - s)(a + b)
-        low, high = len(word) * share / (2.0 - share), len(word) * (2.0 - share) / share
-    else:  # |a - b| <= (1 - s) max(a, b)
-        low, high = len(word) * share, len(word) / share
-    best: tuple[str, float] | None = None
-    for length in range(max(1, int(low) - 1), int(high) + 2):
-        here = choices.get(length)
-        if not here:
-            continue
-        found = process.extractOne(word, here, scorer=scorer, score_cutoff=cutoff)
-        if found is not None and (
-            best is None or found[1] > best[1] or (found[1] == best[1] and found[0] < best[0])
-        ):
-            best = (found[0], found[1])
-    return best
 
 
 @dataclass(frozen=True)
@@ -266,7 +230,7 @@ class Matcher:
         self._preferred |= set(entry_tokens)
         self.known_words = surfaces | set(vocabulary.stopwords)
         content_surfaces = {w for w in surfaces if self._base((w,))[0] in entry_tokens}
-        self._content_choices = _by_length(content_surfaces)
+        self._content_choices = TypoIndex(content_surfaces)
         # A Cyrillic word of the knowledge base as either language might spell it ("медінскій" is
         # "мединский" with the Ukrainian і), unless words that read differently share the skeleton.
         skeletons: dict[str, set[str]] = defaultdict(set)
@@ -282,7 +246,7 @@ class Matcher:
             k: min(v) for k, v in skeletons.items() if len({reading(w) for w in v}) == 1
         }
         library_stopwords = frozenset().union(*self.analyzer.stopwords.values())
-        self._filler_choices = _by_length((self.known_words | library_stopwords) - content_surfaces)
+        self._filler_choices = TypoIndex((self.known_words | library_stopwords) - content_surfaces)
         # The people each entry is about: named in its phrasings, or quoted in it.
         people: dict[int, set[str]] = defaultdict(set)
         for index, _, tokens, _, _ in tokenised:
@@ -490,8 +454,7 @@ class Matcher:
         for choices in (self._content_choices, self._filler_choices):
             # Two measures: optimal string alignment counts a swapped pair of letters ("tlaks") as
             # one edit; indel similarity forgives a dropped or doubled letter ("breakthru", "tallks").
-            swapped = _closest(word, choices, OSA.normalized_similarity, fuzzy_cutoff(word), 1.0)
-            dropped = _closest(word, choices, fuzz.ratio, indel_cutoff(word), 100.0)
+            swapped, dropped = choices.closest_typo(word, fuzzy_cutoff(word), indel_cutoff(word))
             found = max(
                 (
                     f

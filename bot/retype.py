@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
-
-import cyrtranslit  # type: ignore[import-untyped]
-import translitua
+from functools import cache, lru_cache
 
 from bot.analysis import Analyzer, is_cyrillic, shared_analyzer
 from bot.textnorm import fold
@@ -45,7 +42,7 @@ def _layout(lang: str) -> Callable[[str], str]:
     return lambda text: _LAYOUT_WORD.sub(lambda m: m.group().lower().translate(table), text)
 
 
-def _inverted(*tables: type) -> Callable[[str], str]:
+def _inverted(*tables: object) -> Callable[[str], str]:
     """Latin -> Cyrillic by reading translitua's Cyrillic -> Latin tables backwards, longest
     spelling first; where two letters share a spelling, the first table's first letter wins."""
     pairs: dict[str, str] = {}
@@ -72,22 +69,28 @@ def _inverted(*tables: type) -> Callable[[str], str]:
     return lambda text: _LATIN_WORD.sub(word, text)
 
 
-def _russian(text: str) -> str:
-    return str(cyrtranslit.to_cyrillic(text.lower(), "ru"))
+@cache
+def _readings() -> tuple[tuple[str, Callable[[str], str]], ...]:
+    """Every reading of Latin letters as Cyrillic, built when a message first needs them: most
+    never do, and a fresh process need not import the transliteration tables."""
+    import cyrtranslit  # type: ignore[import-untyped]
+    import translitua
 
+    def russian(text: str) -> str:
+        return str(cyrtranslit.to_cyrillic(text.lower(), "ru"))
 
-_READINGS: tuple[tuple[str, Callable[[str], str]], ...] = (
-    ("ru", _layout("ru")),
-    ("uk", _layout("uk")),
-    ("ru", _russian),
-    (
-        "ru",
-        _inverted(
-            translitua.RussianICAO, translitua.RussianSimple, translitua.RussianInternationalPassport1997
+    return (
+        ("ru", _layout("ru")),
+        ("uk", _layout("uk")),
+        ("ru", russian),
+        (
+            "ru",
+            _inverted(
+                translitua.RussianICAO, translitua.RussianSimple, translitua.RussianInternationalPassport1997
+            ),
         ),
-    ),
-    ("uk", _inverted(translitua.UkrainianKMU, translitua.UkrainianSimple)),
-)
+        ("uk", _inverted(translitua.UkrainianKMU, translitua.UkrainianSimple)),
+    )
 
 
 class Retyper:
@@ -120,7 +123,7 @@ class Retyper:
         if foreign < MIN_RETYPED_WORDS:
             return text  # (and the Russian and Ukrainian tables are not needed to know it)
         best, best_count = text, 0
-        for lang, reading in _READINGS:
+        for lang, reading in _readings():
             retyped = [reading(c) for c in chunks]
             # A word the knowledge base uses in Latin letters (a name, "NATO") is neutral, and so is
             # one both readings make common ("pro", "i"); the rest decide.

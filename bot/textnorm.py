@@ -48,6 +48,13 @@ def strip_invisible(text: str) -> str:
 
 def fold(text: str) -> str:
     """Case-, accent-, quote- and punctuation-insensitive form: lowercase words separated by spaces."""
+    if text.isascii():  # (most questions) no invisible character, normal form or accent: the same, sooner
+        if not text.isprintable():
+            text = _CONTROL.sub(" ", _ANSI.sub(" ", text))
+        text = text.replace("`", "'")  # the one ASCII quote mark straightened
+        if "'" in text:
+            text = _POSSESSIVE.sub("", text)
+        return " ".join(_NON_WORD.sub(" ", text.lower()).split())
     text = unicodedata.normalize("NFKC", strip_invisible(text))
     text = _POSSESSIVE.sub("", straighten_quotes(text)).casefold()
     text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
