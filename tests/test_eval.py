@@ -144,6 +144,13 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions_tuning_r3_article.yaml": (0.78, 1.0, 0.009),
     "questions_blind_r3_headline.yaml": (0.35, 0.93, 0.07),
     "questions_tuning_r3_headline.yaml": (0.64, 0.96, 0.03),
+    # Round 4 (2026-12-03), written blind from the article (160, en/ru/uk) and from the headline
+    # only (130), labelled by another helper, frozen whole (no tuning half). Before that day's
+    # merged work (on the matcher and knowledge it was written beside): 53.1 % / 95.7 % / 1.9 % and
+    # 36.2 % / 91.7 % / 6.2 %. Rows: what it measured after the matching and knowledge rounds of issue 7
+    # (the wrong-answer ceiling follows what it measures: a finding, not a target).
+    "questions_blind_r4_article.yaml": (0.55, 0.93, 0.032),
+    "questions_blind_r4_headline.yaml": (0.50, 0.91, 0.032),
 }
 # Sets above MAX_WRONG_SHARE: frozen sets (never tuned on, so their ceiling is what they measure),
 # and a tuning set only while it has not been brought under it (questions_tuning_r3_headline.yaml
@@ -152,6 +159,8 @@ AS_THEY_CAME = frozenset(
     {
         "questions_blind_r2_headline.yaml",
         "questions_blind_r3_headline.yaml",
+        "questions_blind_r4_article.yaml",
+        "questions_blind_r4_headline.yaml",
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
