@@ -126,8 +126,12 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # alternates, tuned on the other sets): 58.1 % / 96.3 % / 1.8 % (one more wrong answer) and
     # 39.0 % / 96.6 % / 3.0 %. The curator of that round saw this test pass or fail (not its
     # questions) while removing generic alternates: the headline half is no longer quite blind.
-    "questions_blind_r2_article.yaml": (0.57, 0.96, 0.018),
-    "questions_blind_r2_headline.yaml": (0.38, 0.96, 0.031),
+    # Relabelled on 2026-12-03 for the three entries of the knowledge round of issue 7 (by a helper
+    # who did no tuning): the code before that round measures 58.1 % / 96.3 % / 1.8 % and 31.4 % /
+    # 100 % / 3.0 % on them; after the fourth round (matching and knowledge, tuned on other sets):
+    # 62.8 % / 96.3 % / 0.9 % and 39.2 % / 100 % / 2.0 %.
+    "questions_blind_r2_article.yaml": (0.62, 0.96, 0.009),
+    "questions_blind_r2_headline.yaml": (0.39, 0.99, 0.021),
     # Round 3 (2026-12-02, written while round 2's tuning halves were being tuned on): blind from
     # the article (224, en/ru/uk, eight styles) and from the headline only (200), labelled by
     # another helper, split at random into tuning halves (questions_tuning_r3_*) and frozen halves
@@ -138,11 +142,14 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # no helper of it saw them): frozen 68.9 % / 95.5 % / 0.9 % and 35.2 % / 93.1 % / 7.0 % (two
     # more off-topic questions answered: the wrong-answer ceiling follows what it measures, it is
     # a finding, not a target); tuning halves 63.2 % / 100 % / 0.9 % and 42.9 % / 96.7 % / 4.0 %.
-    "questions_blind_r3_article.yaml": (0.68, 0.95, 0.009),
+    # Relabelled on 2026-12-03 as round 2's frozen halves were: before the fourth round 68.9 % /
+    # 95.5 % / 0.9 % and 34.2 % / 92.6 % / 7.0 %; after it 72.2 % / 90.9 % / 2.7 % (two more
+    # off-topic questions answered) and 43.8 % / 96.3 % / 4.0 %.
+    "questions_blind_r3_article.yaml": (0.72, 0.90, 0.027),
     # Tuning halves after the knowledge round of issue 7: 79.3 % / 100 % / 0.9 % and 65.7 % / 96.7 %
     # / 2.0 % (the headline half now under MAX_WRONG_SHARE).
     "questions_tuning_r3_article.yaml": (0.78, 1.0, 0.009),
-    "questions_blind_r3_headline.yaml": (0.35, 0.93, 0.07),
+    "questions_blind_r3_headline.yaml": (0.43, 0.96, 0.04),
     "questions_tuning_r3_headline.yaml": (0.64, 0.96, 0.03),
     # Round 4 (2026-12-03), written blind from the article (160, en/ru/uk) and from the headline
     # only (130), labelled by another helper, frozen whole (no tuning half). Before that day's
