@@ -176,11 +176,11 @@ class Analyzer:
             return lang
         return detect_language(word)
 
-    def _readings(self, word: str, lang: str) -> tuple[str, ...]:
+    def _readings(self, word: str, lang: str, stemmer: Stemmer.Stemmer | None = None) -> tuple[str, ...]:
         """The word's possible base forms, most likely first (one for English)."""
         lang = self.word_language(word, lang)
         if lang == "en":
-            return (self._english.stemWord(word),)
+            return ((stemmer or self._english).stemWord(word),)
         forms: list[str] = []
         try:
             parses = self._morphology(lang).parse(word)
@@ -195,11 +195,14 @@ class Analyzer:
     def memoized_readings(self) -> Callable[[str, str], tuple[str, ...]]:
         """`readings` with a memo of its own (for a one-off pass over many words, such as an index build)."""
         memo: dict[tuple[str, str], tuple[str, ...]] = {}
+        # A stemmer without PyStemmer's own cache (10,000 words, kept by the process: 1.7 MiB after a
+        # 10,000-entry build, 4.9 MiB after a 100,000-entry one); the memo is the cache here.
+        stemmer = Stemmer.Stemmer("english", 0)
 
         def readings(word: str, lang: str) -> tuple[str, ...]:
             found = memo.get((word, lang))
             if found is None:
-                found = memo[word, lang] = self._readings(word, lang)
+                found = memo[word, lang] = self._readings(word, lang, stemmer)
             return found
 
         return readings
