@@ -144,7 +144,10 @@ class Engine:
         # Asked what someone said, the entry about who they are is no candidate at all: the next
         # one ("What did Peskov say?": the Kremlin's verdict) is judged against those after it.
         answerable = candidates
-        if candidates and self._asks_words_of_whom(candidates[0].entry.id, folded, lang, match.asks):
+        who_passed_over = bool(candidates) and self._asks_words_of_whom(
+            candidates[0].entry.id, folded, lang, match.asks
+        )
+        if who_passed_over:
             answerable = candidates[1:]
         # Nor is an entry that is not about every person the question names ("Что сказал Песков об
         # итогах переговоров?": not the overview, which quotes Medinsky and Nikolenko).
@@ -188,6 +191,8 @@ class Engine:
         ][:MAX_SUGGESTIONS]
         if match.unknown_share >= UNKNOWN_DECLINE_SHARE:
             close = []
+        if who_passed_over and len(close) > 1 and close[0] is candidates[0]:
+            close = close[1:] + close[:1]  # offered, but after what they said: that was the question
         if close:
             return Reply(
                 Outcome.CLARIFY,

@@ -626,7 +626,9 @@ def test_asked_what_someone_said_the_entry_about_who_they_are_is_passed_over(eng
     if reply.matched:
         assert reply.entry is not None and reply.entry.id == entry, reply
     else:
-        assert reply.outcome is Outcome.CLARIFY and entry in [s.id for s in reply.suggestions], reply
+        offered = [s.id for s in reply.suggestions]
+        assert reply.outcome is Outcome.CLARIFY and entry in offered, reply
+        assert offered[0] != "who-peskov", offered  # who he is comes after what he said
 
 
 def test_an_entry_not_about_the_person_named_does_not_block_one_that_is(engine: Engine):
