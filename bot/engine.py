@@ -159,6 +159,7 @@ class Engine:
         # runner-up whose phrasing does not answers another question ("Кто объявил о снижении
         # активности под Киевом?": who announced it, not that it was announced). Below a clear
         # match, it still counts ("Why does China get to look neutral?" is not why Lavrov was there).
+        # An entry not about every person named is no rival either: it could never be the answer.
         clear = best is not None and best.asks and best.score >= CLEAR_SCORE
         rivals = [c for c in answerable[1:] if (c.asks or not clear) and match.people <= people[c.entry.id]]
         runner_up = rivals[0].score if rivals else 0.0
@@ -173,7 +174,6 @@ class Engine:
             and match.unknown_share < (UNKNOWN_ANSWER_SHARE if lang == "en" else UNKNOWN_ANSWER_SHARE_CYRILLIC)
             and match.specific
             and not match.hollow
-            and match.people <= self.matcher.entry_people[best.entry.id]
             and match.asks <= self.matcher.entry_asks[best.entry.id]
             and not self._other_side(best.entry.id, folded, lang, match)
             and best.score >= ANSWER_THRESHOLD
