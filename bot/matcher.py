@@ -586,10 +586,10 @@ class Matcher:
         query = self.index.query((token, weight) for token, weight, _ in tokens)
         search = self.index.rank_exhaustive if exhaustive else self.index.rank
         ranked = search(query, certainty / total, lang, limit)
-        asked = [self.index.token_ids[t] for t in asks if t in self.index.token_ids]
+        asked = frozenset(self.index.token_ids[t] for t in asks if t in self.index.token_ids)
         candidates = [
             Candidate(
-                self.entries[entry], round(score, 2), self.phrases[phrasing], all(t in self._held(phrasing) for t in asked)
+                self.entries[entry], round(score, 2), self.phrases[phrasing], not asked or asked <= self._held(phrasing)
             )
             for entry, score, phrasing in ranked
         ]
