@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -16,8 +17,12 @@ from bot.engine import Engine
 from bot.engine_cache import CACHE_ENV
 
 # Built engines are cached on disk (bot.engine_cache): the suite, and the CLI processes it starts,
-# use a folder of their own, never the user's.
-os.environ.setdefault(CACHE_ENV, tempfile.mkdtemp(prefix="bot-engine-cache-"))
+# use a folder of their own, never the user's, removed when the run ends (a folder given in the
+# environment is the caller's to keep).
+if CACHE_ENV not in os.environ:
+    _suite_cache = tempfile.mkdtemp(prefix="bot-engine-cache-")
+    os.environ[CACHE_ENV] = _suite_cache
+    atexit.register(shutil.rmtree, _suite_cache, ignore_errors=True)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
