@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.analysis import Analyzer, detect_language
-from bot.loader import Problem
+from bot.loader import TRANSLATION_LANGUAGES, Problem
 from bot.model import KnowledgeBase
 from bot.textnorm import fold
 from bot.yaml_lines import LineDict, LineList, load_yaml
@@ -37,7 +37,7 @@ def bare_name_alternates(folder: Path, matcher: Matcher) -> list[Problem]:
         for entry in entries if isinstance(entries, LineList) else ():
             if not isinstance(entry, LineDict):
                 continue
-            sections = [("en", entry)] + [(k, v) for k, v in entry.items() if k in ("ru", "uk") and isinstance(v, LineDict)]
+            sections = [("en", entry)] + [(k, v) for k, v in entry.items() if k in TRANSLATION_LANGUAGES and isinstance(v, LineDict)]
             for lang, section in sections:
                 alternates = section.get("alternates")
                 for position, text in enumerate(alternates if isinstance(alternates, LineList) else ()):
