@@ -158,6 +158,15 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # (the wrong-answer ceiling follows what it measures: a finding, not a target).
     "questions_blind_r4_article.yaml": (0.55, 0.93, 0.032),
     "questions_blind_r4_headline.yaml": (0.50, 0.91, 0.032),
+    # Round 5 (2026-12-03), written blind from the article (293 after removing duplicates, en/ru/uk,
+    # eight styles) and from the headline only (229), labelled by another helper, split at random
+    # into frozen halves (questions_blind_r5_*) and tuning halves (questions_tuning_r5_*). Rows: what
+    # each measured when it came, before any change made for it (frozen 56.6 % / 100 % / 1.4 % and
+    # 46.2 % / 96.0 % / 7.8 %; tuning 61.3 % / 100 % / 1.4 % and 54.0 % / 86.3 % / 6.1 %).
+    "questions_blind_r5_article.yaml": (0.56, 1.0, 0.014),
+    "questions_blind_r5_headline.yaml": (0.46, 0.96, 0.079),
+    "questions_tuning_r5_article.yaml": (0.61, 1.0, 0.014),
+    "questions_tuning_r5_headline.yaml": (0.53, 0.86, 0.062),
 }
 # Sets above MAX_WRONG_SHARE: frozen sets (never tuned on, so their ceiling is what they measure),
 # and a tuning set only while it has not been brought under it (questions_tuning_r3_headline.yaml
@@ -168,6 +177,8 @@ AS_THEY_CAME = frozenset(
         "questions_blind_r3_headline.yaml",
         "questions_blind_r4_article.yaml",
         "questions_blind_r4_headline.yaml",
+        "questions_blind_r5_headline.yaml",
+        "questions_tuning_r5_headline.yaml",  # until the tuning brings it under MAX_WRONG_SHARE
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
