@@ -36,7 +36,10 @@ MAX_SUGGESTIONS = 3
 UNKNOWN_DECLINE_SHARE = 0.4
 # Common words the knowledge never uses ("morning", "honestly") may stand around an answerable
 # question, as long as they are a small part of it; a rare one (a name, a place) never may.
-UNKNOWN_ANSWER_SHARE = 0.25
+# 0.25 until 2026-12-03; 0.3 chosen with benchmarks/fit_decision.py on every tuning set (and the
+# fresh tuning halves of round 5), leave-one-set-out: 5 more right answers ("who iz oleg nikolenko",
+# "what dose kyiv want"), none wrong; the nearest off-topic question sits at 0.302.
+UNKNOWN_ANSWER_SHARE = 0.3
 # Russian and Ukrainian questions keep more such words: their standard stopword lists are a third
 # the length of the English one (421 and 385 words against 1,333), so "вообще", "перебувати",
 # "думка" stay in as unknown words (chosen on all tuning sets together, 2026-12-02: 0.35 answered
