@@ -319,6 +319,9 @@ def grid(family: str) -> list[Rule]:
     if family == "wide":
         for wm, wu in itertools.product((None, 20, 25, 30, 35, 40), (0.4, 0.45, 0.5)):
             rules.append(replace(CURRENT, wide_margin=wm, wide_unknown=wu))
+    if family == "chosen":  # the three changes of 2026-12-03 fitted together
+        for ue, who, wm, wu in itertools.product((0.25, 0.275, 0.3), (True, False), (None, 20, 25, 30, 35), (0.4, 0.45)):
+            rules.append(replace(BEFORE, unknown_en=ue, who_rivals=who, wide_margin=wm, wide_unknown=wu))
     if family == "wide+people":
         for wm, wu, pm in itertools.product((None, 20, 25, 30, 35, 40), (0.4, 0.45, 0.5), (None, 1, 2.5)):
             rules.append(replace(CURRENT, wide_margin=wm, wide_unknown=wu, people_margin=pm))
@@ -427,7 +430,7 @@ def main() -> int:
     parser.add_argument("--dump", type=Path, help="write every question's features here (JSON lines)")
     parser.add_argument("--load", type=Path, help="read the features from an earlier --dump instead")
     parser.add_argument("--extra", type=Path, action="append", default=[], help="another tuning set (repeatable)")
-    parser.add_argument("--families", default="current,margins,margins+unknown,margins+lang,margins+topic")
+    parser.add_argument("--families", default="current,chosen,unknown,margins,margins+lang,margins+topic,wide+people")
     args = parser.parse_args()
     if args.load:
         rows = [json.loads(line) for line in args.load.read_text(encoding="utf-8").splitlines()]
