@@ -107,9 +107,11 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # After the knowledge round of issue 7 (new entries labelled in, as above): 75.3 % / 100 % / 0 %,
     # 100 % / 100 % / 0 % and 61.3 % / 98.2 % / 2.0 %; with the second matching round merged beside
     # it: 71.8 % / 100 % / 0 %, 100 % / 100 % / 0 % and 62.4 % / 98.2 % / 2.7 %.
-    "questions_seen_article_en.yaml": (0.71, 1.0, 0.01),
+    # After the decision round of issue 7 (benchmarks/fit_decision.py): 76.5 % / 100 % / 0 % and
+    # 63.4 % / 98.2 % / 2.7 % (was 71.8 % and 62.4 %).
+    "questions_seen_article_en.yaml": (0.76, 1.0, 0.01),
     "questions_seen_article_ruuk.yaml": (0.98, 1.0, 0.01),  # 51.7 % before the ru/uk alternates; 96.6 % then
-    "questions_seen_headline.yaml": (0.60, 0.98, 0.03),  # 47.1 % with the curated alternates
+    "questions_seen_headline.yaml": (0.63, 0.98, 0.03),  # 47.1 % with the curated alternates
     # Round 2 (2026-12-02), written blind from the article (220, en/ru/uk) and from the headline only
     # (200, en/ru/uk), labelled by another helper, split at random into a tuning half
     # (questions_tuning_r2_*) and a frozen half (questions_blind_r2_*, never tuned on). Rows: what
@@ -118,8 +120,10 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # (56.5 % / 95.5 % / 2.8 % and 43.2 % / 93.0 % / 5.0 % when they came).
     # After the matching round of issue 7: 74.1 % / 100 % / 0 % and 72.7 % / 96.5 % / 2.0 %.
     # After the knowledge round of issue 7: 83.5 % / 100 % / 0 % and 80.0 % / 98.0 % / 1.0 %.
-    "questions_tuning_r2_article.yaml": (0.82, 0.99, 0.01),  # 77.6 % with the curated alternates
-    "questions_tuning_r2_headline.yaml": (0.78, 0.97, 0.02),
+    # 82.4 % and 78.0 % before the decision round of issue 7; 83.5 % / 100 % / 0 % and 80.0 % / 98.0 %
+    # / 1.0 % after it.
+    "questions_tuning_r2_article.yaml": (0.83, 0.99, 0.01),  # 77.6 % with the curated alternates
+    "questions_tuning_r2_headline.yaml": (0.80, 0.97, 0.02),
     # Frozen half from the article: 45.3 % when it came, 54.7 % after that day's tuning round (on
     # the tuning halves only); the headline half did not move (34.1 %).
     # After the third round of that day (the matching round of issue 7 and about 500 curated

@@ -498,10 +498,17 @@ def test_a_weak_answer_stands_well_clear_of_the_runner_up(engine: Engine):
             for i, c in enumerate(ranked[:at])
         ), (question, ranked)
         # Beside a clear match asking what the question asks, a runner-up that does not is no rival;
-        # nor is one not about every person the question names.
+        # nor is one not about every person the question names; nor, beside a first candidate not
+        # about who someone is, asked no "who", an entry about who someone is.
         clear = ranked[at].asks and ranked[at].score >= CLEAR_SCORE
-        people = engine.matcher.entry_people
-        rivals = [c for c in ranked[at + 1 :] if (c.asks or not clear) and named <= people[c.entry.id]]
+        people, about_who = engine.matcher.entry_people, engine.matcher.about_who
+        asks_who = bool(engine.matcher.match(engine.retyper.retype(" ".join(question.split()))).asks & engine._who)
+        who_counts = asks_who or at > 0 or ranked[at].entry.id in about_who
+        rivals = [
+            c
+            for c in ranked[at + 1 :]
+            if (c.asks or not clear) and named <= people[c.entry.id] and (who_counts or c.entry.id not in about_who)
+        ]
         lead = ranked[at].score - (rivals[0].score if rivals else 0.0)
         needed = ANSWER_MARGIN if ranked[at].score >= CLEAR_SCORE else WEAK_MARGIN
         assert lead >= needed, (question, ranked)
