@@ -600,8 +600,7 @@ class Matcher:
 
     def _held(self, phrasing: int) -> set[int]:
         """The token ids of one phrasing of the index."""
-        index = self.index
-        return set(index.forward[index.starts[phrasing] : index.starts[phrasing + 1]])
+        return set(self.index.held(phrasing))
 
     def _missed(self, tokens: list[tuple[str, float, float]], phrasing: int) -> frozenset[str]:
         """The question's known tokens, other than question words and negations, a phrasing lacks."""
