@@ -111,10 +111,12 @@ class Engine:
         )
 
     @classmethod
-    def load(cls, folder: Path, languages: tuple[str, ...] = LANGUAGES) -> Engine:
+    def load(cls, folder: Path, languages: tuple[str, ...] | None = None) -> Engine:
         """Load, validate and index a knowledge folder (raises KnowledgeError), or take the engine
         built from exactly these files from the cache (bot.engine_cache); then load what questions
-        in `languages` need (every language, unless the caller knows better)."""
+        in `languages` need. Without `languages` (a process that answers many questions: the bot,
+        `ask --json`) everything any question may need is loaded now, the typo and retyping
+        libraries too, so that no reader's question waits for them."""
         engine = engine_cache.load_cached(folder)
         if engine is None:
             from bot.loader import load_knowledge  # YAML and validation: only when not cached
@@ -122,13 +124,22 @@ class Engine:
             engine_cache.prepare_frequencies(LANGUAGES)  # building reads every language
             engine = cls(load_knowledge(folder))
             engine_cache.store(folder, engine)
-        engine.prepare(languages)
+        engine.prepare(LANGUAGES if languages is None else languages)
+        if languages is None:
+            engine.prepare_libraries()
         return engine
 
     def prepare(self, languages: tuple[str, ...]) -> None:
         """Load the analysers questions in these languages use, so that no answer waits for them."""
         engine_cache.prepare_frequencies(languages)
         self.matcher.analyzer.prepare(languages)
+
+    def prepare_libraries(self) -> None:
+        """Import what only some questions need, which a one-question process leaves to them: rapidfuzz
+        (the first misspelt word: 12 ms) and cyrtranslit (the first message of Latin words that are
+        no English: a few ms)."""
+        self.matcher.prepare_typos()
+        self.retyper.prepare()
 
     @property
     def entries(self) -> tuple[Entry, ...]:

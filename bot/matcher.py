@@ -437,6 +437,11 @@ class Matcher:
                 return size
         return 0
 
+    @staticmethod
+    def prepare_typos() -> None:
+        """Import rapidfuzz's scorers now, not inside the first answer with a misspelt word."""
+        TypoIndex.prepare()
+
     def _correct_uncached(self, word: str, lang: str) -> tuple[str, float]:
         """The knowledge base's own word this one was probably meant to be, and how sure."""
         if word in self.known_words or len(word) < FUZZY_MIN_LENGTH or word.isdecimal():
@@ -600,8 +605,7 @@ class Matcher:
 
     def _held(self, phrasing: int) -> set[int]:
         """The token ids of one phrasing of the index."""
-        index = self.index
-        return set(index.forward[index.starts[phrasing] : index.starts[phrasing + 1]])
+        return set(self.index.held(phrasing))
 
     def _missed(self, tokens: list[tuple[str, float, float]], phrasing: int) -> frozenset[str]:
         """The question's known tokens, other than question words and negations, a phrasing lacks."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
 from bot.analysis import Analyzer, is_cyrillic, shared_analyzer
 from bot.textnorm import fold
@@ -42,39 +42,52 @@ def _layout(lang: str) -> Callable[[str], str]:
     return lambda text: _LAYOUT_WORD.sub(lambda m: m.group().lower().translate(table), text)
 
 
-def _inverted(*tables: object) -> Callable[[str], str]:
-    """Latin -> Cyrillic by reading translitua's Cyrillic -> Latin tables backwards, longest
-    spelling first; where two letters share a spelling, the first table's first letter wins."""
+Spellings = tuple[tuple[str, str], ...]  # (Latin spelling, Cyrillic letter), the order they are tried in
+
+
+def _spellings(*tables: object) -> Spellings:
+    """translitua's Cyrillic -> Latin tables read backwards, longest spelling first; where two
+    letters share a spelling, the first table's first letter wins."""
     pairs: dict[str, str] = {}
     for table in tables:
         for part in ("_MAIN_TRANSLIT_TABLE", "_FIRST_CHARACTERS"):
             for letter, latin in getattr(table, part, {}).items():
                 if latin.isalpha() and latin.isascii():
                     pairs.setdefault(latin, letter)
-    spellings = sorted(pairs.items(), key=lambda p: -len(p[0]))
+    return tuple(sorted(pairs.items(), key=lambda p: -len(p[0])))
+
+
+def transliteration_tables() -> tuple[Spellings, Spellings]:
+    """The Russian and the Ukrainian spellings, read once when the engine is built and kept with it
+    (bot.engine_cache): importing translitua costs a fresh process 10 ms, and the first question
+    with two words of no language (two typos are enough) would wait for it."""
+    import translitua
+
+    return (
+        _spellings(translitua.RussianICAO, translitua.RussianSimple, translitua.RussianInternationalPassport1997),
+        _spellings(translitua.UkrainianKMU, translitua.UkrainianSimple),
+    )
+
+
+def _inverted(spellings: Spellings) -> Callable[[str], str]:
+    """Latin -> Cyrillic: at each place the first spelling (of `spellings`, in order) that the word
+    has there, else the letter as it is. One regular expression tries them in that order."""
+    letters = dict(spellings)
+    pattern = re.compile("|".join([*(re.escape(latin) for latin, _ in spellings), "."]), re.DOTALL)
+
+    def letter(found: re.Match[str]) -> str:
+        return letters.get(found.group(), found.group())
 
     def word(found: re.Match[str]) -> str:
-        latin, out, i = found.group().lower(), [], 0
-        while i < len(latin):
-            for spelling, letter in spellings:
-                if latin.startswith(spelling, i):
-                    out.append(letter)
-                    i += len(spelling)
-                    break
-            else:
-                out.append(latin[i])
-                i += 1
-        return "".join(out)
+        return pattern.sub(letter, found.group().lower())
 
     return lambda text: _LATIN_WORD.sub(word, text)
 
 
-@cache
-def _readings() -> tuple[tuple[str, Callable[[str], str]], ...]:
-    """Every reading of Latin letters as Cyrillic, built when a message first needs them: most
-    never do, and a fresh process need not import the transliteration tables."""
+def _readings(tables: tuple[Spellings, Spellings]) -> tuple[tuple[str, Callable[[str], str]], ...]:
+    """Every reading of Latin letters as Cyrillic, made when a message first needs them: most
+    never do, and a fresh process need not import cyrtranslit."""
     import cyrtranslit  # type: ignore[import-untyped]
-    import translitua
 
     def russian(text: str) -> str:
         return str(cyrtranslit.to_cyrillic(text.lower(), "ru"))
@@ -83,13 +96,8 @@ def _readings() -> tuple[tuple[str, Callable[[str], str]], ...]:
         ("ru", _layout("ru")),
         ("uk", _layout("uk")),
         ("ru", russian),
-        (
-            "ru",
-            _inverted(
-                translitua.RussianICAO, translitua.RussianSimple, translitua.RussianInternationalPassport1997
-            ),
-        ),
-        ("uk", _inverted(translitua.UkrainianKMU, translitua.UkrainianSimple)),
+        ("ru", _inverted(tables[0])),
+        ("uk", _inverted(tables[1])),
     )
 
 
@@ -101,16 +109,25 @@ class Retyper:
         # The knowledge base's own words (the matcher's set, shared, not copied): those of them that
         # are not common English are its Latin names and places ("peskov", "NATO"), never retyped.
         self.known_words = known_words
+        self.tables = transliteration_tables()
+        self._caches()
+
+    def _caches(self) -> None:
         self._foreign = lru_cache(maxsize=CHUNK_CACHE)(self._foreign_uncached)
+        self._readings = cache(partial(_readings, self.tables))
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled with the engine (bot.engine_cache): the analyser is the process's shared one."""
-        return {"known_words": self.known_words}
+        return {"known_words": self.known_words, "tables": self.tables}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self.analyzer = shared_analyzer()
-        self._foreign = lru_cache(maxsize=CHUNK_CACHE)(self._foreign_uncached)
+        self._caches()
+
+    def prepare(self) -> None:
+        """Make the readings now (importing cyrtranslit), not inside the first answer that needs them."""
+        self._readings()
 
     def retype(self, text: str) -> str:
         """The text in Cyrillic when it is Russian or Ukrainian typed in Latin letters, else as it is
@@ -123,7 +140,7 @@ class Retyper:
         if foreign < MIN_RETYPED_WORDS:
             return text  # (and the Russian and Ukrainian tables are not needed to know it)
         best, best_count = text, 0
-        for lang, reading in _readings():
+        for lang, reading in self._readings():
             retyped = [reading(c) for c in chunks]
             # A word the knowledge base uses in Latin letters (a name, "NATO") is neutral, and so is
             # one both readings make common ("pro", "i"); the rest decide.

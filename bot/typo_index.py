@@ -48,6 +48,12 @@ class TypoIndex:
     def __len__(self) -> int:
         return len(self.words)
 
+    @staticmethod
+    def prepare() -> None:
+        """Import the scorers now (see `closest_typo`)."""
+        from rapidfuzz import fuzz, process  # noqa: F401
+        from rapidfuzz.distance import OSA  # noqa: F401
+
     def closest(
         self, word: str, scorer: Callable[..., float], cutoff: float, full: float
     ) -> tuple[str, float] | None:

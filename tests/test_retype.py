@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot import retype
 from bot.engine import Engine
-from bot.evaluation import load_questions
+from bot.evaluation import load_questions, question_sets
 
 QUESTIONS = Path(__file__).resolve().parent / "questions.yaml"
 
@@ -52,3 +56,40 @@ def test_a_retyped_question_is_answered_in_its_language_and_echoed_as_written(en
     assert reply.matched and reply.entry is not None and reply.entry.id == "talks-where"
     assert reply.lang == "ru"
     assert reply.question == "ult ghj[jlbkb gthtujdjhs"
+
+
+def _reference(spellings: retype.Spellings, text: str) -> str:
+    """The spelling tables read as they were before one regular expression read them: at each
+    place of a Latin word (lowercased), the first spelling it has there, else the letter as it is."""
+
+    def word(found: re.Match[str]) -> str:
+        latin, out, i = found.group().lower(), [], 0
+        while i < len(latin):
+            for spelling, letter in spellings:
+                if latin.startswith(spelling, i):
+                    out.append(letter)
+                    i += len(spelling)
+                    break
+            else:
+                out.append(latin[i])
+                i += 1
+        return "".join(out)
+
+    return re.sub(r"[a-z]+", word, text, flags=re.IGNORECASE)
+
+
+TABLES = retype.transliteration_tables()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzKHSZYJ '-,.?яії1\n", max_size=40))
+def test_the_transliteration_tables_read_as_the_reference_reads_them(text: str) -> None:
+    for spellings in TABLES:
+        assert retype._inverted(spellings)(text) == _reference(spellings, text)
+
+
+def test_the_tables_read_every_question_as_the_reference_does() -> None:
+    texts = [q.text for path in question_sets(QUESTIONS.parent) for q in load_questions(path)]
+    for spellings in TABLES:
+        inverted = retype._inverted(spellings)
+        assert [inverted(t) for t in texts] == [_reference(spellings, t) for t in texts]
