@@ -178,8 +178,9 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     # them 55.8 % / 100 % / 1.4 % and 44.9 % / 97.8 % / 7.0 %.
     "questions_blind_r5_article.yaml": (0.61, 1.00, 0.014),
     "questions_blind_r5_headline.yaml": (0.49, 0.97, 0.062),
-    "questions_tuning_r5_article.yaml": (0.61, 1.0, 0.014),
-    "questions_tuning_r5_headline.yaml": (0.53, 0.86, 0.062),
+    # Tuning halves after the fifth round (tuned on): 70.8 % / 100 % / 1.4 % and 58.5 % / 95.9 % / 1.8 %.
+    "questions_tuning_r5_article.yaml": (0.70, 1.0, 0.014),
+    "questions_tuning_r5_headline.yaml": (0.58, 0.95, 0.019),
 }
 # Frozen rows after the fifth round of issue 7 (2026-12-03: the answer decision fitted on the tuning
 # sets, russia-demands and photo, alternates from the round-5 tuning halves; tuned on other sets):
@@ -196,7 +197,6 @@ AS_THEY_CAME = frozenset(
         "questions_blind_r4_article.yaml",
         "questions_blind_r4_headline.yaml",
         "questions_blind_r5_headline.yaml",
-        "questions_tuning_r5_headline.yaml",  # until the tuning brings it under MAX_WRONG_SHARE
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
