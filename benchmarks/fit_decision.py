@@ -233,8 +233,8 @@ CURRENT = Rule(  # the engine's now
     engine_module.WEAK_MARGIN,
     engine_module.UNKNOWN_ANSWER_SHARE,
     engine_module.UNKNOWN_ANSWER_SHARE_CYRILLIC,
-    wide_margin=getattr(engine_module, "WIDE_MARGIN", None),
-    wide_unknown=getattr(engine_module, "UNKNOWN_WIDE_SHARE", 0.4),
+    wide_margin=engine_module.WIDE_MARGIN,
+    wide_unknown=engine_module.UNKNOWN_WIDE_SHARE,
     who_rivals=False,
 )
 

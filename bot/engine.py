@@ -241,7 +241,7 @@ class Engine:
         # Behind an entry passed over for the people named, it still counts ("did Medinsky say the
         # talks were a breakthrough": Peskov's words first, then Medinsky's "meaningful").
         clear = best is not None and best.asks and best.score >= CLEAR_SCORE
-        about_who = (
+        who_entries_rival = (
             bool(match.asks & self._who)
             or best is None
             or best is not candidates[0]
@@ -252,7 +252,7 @@ class Engine:
             for c in answerable[1:]
             if (c.asks or not clear)
             and match.people <= people[c.entry.id]
-            and (about_who or c.entry.id not in self._about_who)
+            and (who_entries_rival or c.entry.id not in self._about_who)
         )
         return View(
             match,
