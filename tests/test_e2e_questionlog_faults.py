@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,20 +30,31 @@ QUESTION = "Where were the talks held?"
 RETRY_PAUSE = 1.5  # seconds: longer than the log's retry interval during an outage
 
 
-async def wait_for_rows(url: str, count: int, timeout: float = 10.0) -> None:
-    """Until the log holds ``count`` questions (read from the test process, as a curator would)."""
+async def wait_for_rows(url: str, count: int, bot: BotProcess, timeout: float = 30.0) -> None:
+    """Until the log holds ``count`` questions (read from the test process, as a curator would).
+
+    A condition, not a latency: the timeout only bounds a hang, and its message says what the last
+    read saw and what the bot logged, so that a failure on a busy machine can be told from a bug.
+    """
     from bot.questionlog.store import Store
 
     store = Store(url)
+    seen: object = "nothing read yet"
     try:
-        for _ in range(int(timeout / 0.1)):
-            with contextlib.suppress(Exception):
-                if store.count_questions() >= count:
-                    return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                seen = store.count_questions()
+            except Exception as exc:  # the bot may hold the file for a moment; read again
+                seen = exc
+            if isinstance(seen, int) and seen >= count:
+                return
             await asyncio.sleep(0.1)
     finally:
         store.dispose()
-    raise TimeoutError(f"the question log never reached {count} questions")
+    raise TimeoutError(
+        f"the question log never reached {count} questions (last read: {seen!r}); bot log:\n{bot.log_tail()}"
+    )
 
 
 @contextlib.contextmanager
@@ -88,7 +100,7 @@ async def test_sqlite_file_made_read_only(e2e_fake: FakeTelegram, e2e_spawn: Spa
     url = f"sqlite:///{path}"
     bot, chat, reader = start_logging_bot(e2e_fake, e2e_spawn, url)
     await answers(chat, reader, 2)
-    await wait_for_rows(url, 2)
+    await wait_for_rows(url, 2, bot)
     with read_only(path):
         await answers(chat, reader, 5)  # every reply still goes out
         await bot.await_log(WARNING)
@@ -109,7 +121,7 @@ async def test_sqlite_file_locked_by_another_process(
     url = f"sqlite:///{path}"
     bot, chat, reader = start_logging_bot(e2e_fake, e2e_spawn, url)
     await answers(chat, reader, 1)
-    await wait_for_rows(url, 1)
+    await wait_for_rows(url, 1, bot)
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -147,7 +159,7 @@ async def test_postgres_stopped_mid_run(
     url = own_postgres.url
     bot, chat, reader = start_logging_bot(e2e_fake, e2e_spawn, url)
     await answers(chat, reader, 2)
-    await wait_for_rows(url, 2)
+    await wait_for_rows(url, 2, bot)
     await asyncio.to_thread(own_postgres.stop)
     await answers(chat, reader, 5)
     await bot.await_log(WARNING, timeout=15)
@@ -194,7 +206,7 @@ async def test_sqlite_disk_full(e2e_fake: FakeTelegram, e2e_spawn: Spawn, tmp_pa
         chat = Chat(e2e_fake, bot)
         reader = chat.new_user()
         await answers(chat, reader, 2)
-        await wait_for_rows(url, 2)
+        await wait_for_rows(url, 2, bot)
         filler = fill(disk)
         for _ in range(40):  # enough rows to need a new page of the file
             assert (await chat.say(reader, f"{QUESTION} {'x' * 900}")).plain_text  # declined, but answered
