@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from outcomes import expected_outcome
 
 from bot.analysis import detect_language, shared_analyzer
-from bot.engine import ANSWER_MARGIN, CLEAR_SCORE, MAX_QUESTION_CHARS, WEAK_MARGIN, Engine
+from bot.engine import ANSWER_MARGIN, CLEAR_SCORE, MAX_QUESTION_CHARS, WEAK_MARGIN, Engine, View, _clean
 from bot.evaluation import load_questions, question_sets
 from bot.render import render_text
 from bot.replies import Outcome, Reply
@@ -504,10 +504,18 @@ def test_a_weak_answer_stands_well_clear_of_the_runner_up(engine: Engine):
         people, about_who = engine.matcher.entry_people, engine.matcher.about_who
         asks_who = bool(engine.matcher.match(engine.retyper.retype(" ".join(question.split()))).asks & engine._who)
         who_counts = asks_who or at > 0 or ranked[at].entry.id in about_who
+        # Nor, beside a clear match about exactly the people named, one about them and others; nor,
+        # beside a clear match, one quoting exactly the same sentences.
+        exact = bool(named) and ranked[at].score >= CLEAR_SCORE and people[ranked[at].entry.id] == named
+        quoted = {q.text for q in ranked[at].entry.quotes}
         rivals = [
             c
             for c in ranked[at + 1 :]
-            if (c.asks or not clear) and named <= people[c.entry.id] and (who_counts or c.entry.id not in about_who)
+            if (c.asks or not clear)
+            and named <= people[c.entry.id]
+            and (who_counts or c.entry.id not in about_who)
+            and not (exact and named < people[c.entry.id])
+            and not (clear and c.entry.quotes and {q.text for q in c.entry.quotes} == quoted)
         ]
         lead = ranked[at].score - (rivals[0].score if rivals else 0.0)
         needed = ANSWER_MARGIN if ranked[at].score >= CLEAR_SCORE else WEAK_MARGIN
@@ -677,3 +685,37 @@ def test_a_listed_word_counts_even_where_a_stopword_list_has_it(engine: Engine):
 def test_question_words_and_negations_alone_do_not_make_an_answer(engine: Engine):
     """Only "why" and "not" are shared with the entry about the Kremlin's silence."""
     assert not engine.ask("Та вони ж ніколи не домовляться, навіщо це все?").matched
+
+
+@pytest.mark.parametrize("question", ["What did Peskov say?", "ну и чо песков сказал", "шо сказав пєсков"])
+def test_an_entry_about_exactly_the_person_named_outranks_one_about_them_and_others(engine: Engine, question: str):
+    """His verdict, not the entry that sets it beside Lavrov's and Medinsky's words."""
+    view = engine_view(engine, question)
+    assert view.best is not None and view.best.entry.id == "kremlin-breakthrough"
+    assert "mixed-messages" not in [c.entry.id for c in view.rivals]
+    reply = engine.ask(question)
+    assert reply.matched and reply.entry is not None and reply.entry.id == "kremlin-breakthrough", reply
+
+
+def test_a_question_naming_everyone_an_entry_is_about_still_finds_it(engine: Engine):
+    reply = engine.ask("Peskov and Lavrov say different things, who is right?")
+    assert reply.matched and reply.entry is not None and reply.entry.id == "mixed-messages", reply
+
+
+def test_beside_a_clear_match_an_entry_quoting_the_same_sentences_is_no_rival(engine: Engine):
+    """The pledge near Kyiv and Chernigiv and the shelling after it are two entries on one pair of
+    sentences: either shows the reader both."""
+    pair = {"military-reduction", "chernigiv-bombardment"}
+    quoted = [frozenset(q.text for q in engine.kb.entry(i).quotes) for i in pair]  # type: ignore[union-attr]
+    assert quoted[0] == quoted[1]
+    reply = engine.ask("ага, сократят активность под Черниговом, а потом обстреляли, да?")
+    assert reply.matched and reply.entry is not None and reply.entry.id in pair, reply
+
+
+def engine_view(engine: Engine, question: str) -> View:
+    """What the decision reads of one question (as Engine.ask builds it)."""
+    cleaned = _clean(question)
+    retyped = engine.retyper.retype(cleaned)
+    lang = detect_language(retyped)
+    folded = fold(retyped)
+    return engine.view(engine.matcher.match(retyped, lang=lang, folded=folded), folded, lang)
