@@ -151,7 +151,7 @@ def _print_problems(exc: KnowledgeError) -> None:
 
 
 def _check(settings: Settings) -> int:
-    from bot.vocabulary_check import bare_name_alternates, vocabulary_problems
+    from bot.vocabulary_check import bare_name_alternates, indistinct_phrasings, vocabulary_problems
 
     engine = Engine.load(settings.knowledge_dir)
     kb = engine.kb
@@ -165,6 +165,13 @@ def _check(settings: Settings) -> int:
         f"Knowledge OK: {size.entries} entries, {size.phrasings} phrasings, {size.quotes} quotes verified "
         f"verbatim, {len(kb.speakers)} speakers, {len(kb.notes)} editor's notes."
     )
+    # Not errors: two entries may share a wording on purpose, and then "did you mean" between them
+    # is the honest reply; the curator sees each pair and decides.
+    alike = indistinct_phrasings(settings.knowledge_dir, engine.matcher)
+    if alike:
+        print(f"{len(alike)} phrasing(s) read as the same words as another entry's:")
+        for notice in alike:
+            print(f"  {notice}")
     return EXIT_OK
 
 

@@ -5,7 +5,10 @@ a variant the analysis already merges with its canonical form or with another li
 ("negotiations" beside "negotiation"), a stopword the standard list already has, a name that
 speakers.yaml or parties.yaml already spells, and a keep word no library list would drop; and in
 the FAQ an alternate that is one bare name of a place, body or party ("china", "tass"), which would
-make any question that mentions the name and nothing else the knowledge knows a perfect match.
+make any question that mentions the name and nothing else the knowledge knows a perfect match;
+and it lists, without refusing, phrasings of two entries that the analysis reads as the same words
+("будут ли ещё переговоры" and "что там по переговорам" were both just "talks" once the stopwords
+went), which can only end in "did you mean" between them.
 """
 
 from __future__ import annotations
@@ -52,6 +55,57 @@ def bare_name_alternates(folder: Path, matcher: Matcher) -> list[Problem]:
                                 "is about, not what it asks (write it into a question)",
                             )
                         )
+    return problems
+
+
+def _phrasings(folder: Path) -> list[tuple[str, str, str, int, str]]:
+    """Every curated phrasing as (file, entry id, language, line, text): the questions and alternates
+    of each language section of faq*.yaml."""
+    found: list[tuple[str, str, str, int, str]] = []
+    for path in sorted(folder.glob("faq*.yaml")):
+        data = load_yaml(path)
+        entries = data.get("entries") if isinstance(data, LineDict) else None
+        file = str(Path(folder.name) / path.name)
+        for entry in entries if isinstance(entries, LineList) else ():
+            if not isinstance(entry, LineDict):
+                continue
+            sections = [("en", entry)] + [
+                (k, v) for k, v in entry.items() if k in TRANSLATION_LANGUAGES and isinstance(v, LineDict)
+            ]
+            for lang, section in sections:
+                if isinstance(section.get("question"), str):
+                    found.append((file, str(entry.get("id")), lang, section.line_of("question"), section["question"]))
+                alternates = section.get("alternates")
+                for position, text in enumerate(alternates if isinstance(alternates, LineList) else ()):
+                    found.append((file, str(entry.get("id")), lang, alternates.line_of(position), str(text)))
+    return found
+
+
+def indistinct_phrasings(folder: Path, matcher: Matcher) -> list[Problem]:
+    """Phrasings of different entries that read as the same words in one language: a question in
+    those words ties them, and the reader only ever gets "did you mean". The curator rewords one so
+    that the words telling them apart survive the analysis (a stopword list drops "ещё", "будут"),
+    drops the one that belongs to the other entry, or keeps both where either answer would do and
+    "did you mean" is the honest reply. The article's quotes, shown by several entries on purpose,
+    are not phrasings a curator wrote and are not compared."""
+    first: dict[tuple[str, frozenset[str]], tuple[str, str]] = {}
+    problems: list[Problem] = []
+    for file, entry_id, lang, line, text in _phrasings(folder):
+        tokens = frozenset(t for t, _, _ in matcher.analyse(text, lang))
+        if not tokens:
+            continue
+        key = (lang, tokens)
+        seen = first.setdefault(key, (entry_id, text))
+        if seen[0] != entry_id:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"{text!r} of {entry_id!r} reads as the same words as {seen[1]!r} of {seen[0]!r} "
+                    f"({' '.join(sorted(tokens))}): a question in them gets \"did you mean\" between the two "
+                    "(reword one so the words that tell them apart count, or drop it, unless either answer would do)",
+                )
+            )
     return problems
 
 
