@@ -118,9 +118,18 @@ def every_rival(engine: Engine, match: Match, view: View) -> list[Candidate]:
     if view.best is None:
         return []
     people = engine.matcher.entry_people
-    clear = view.best.asks and view.best.score >= engine_module.CLEAR_SCORE
-    after = match.candidates[[c.entry.id for c in match.candidates].index(view.best.entry.id) + 1 :]
-    return [c for c in after if (c.asks or not clear) and match.people <= people[c.entry.id]]
+    best = view.best
+    clear = best.asks and best.score >= engine_module.CLEAR_SCORE
+    exact_people = bool(match.people) and best.score >= engine_module.CLEAR_SCORE and people[best.entry.id] == match.people
+    after = match.candidates[[c.entry.id for c in match.candidates].index(best.entry.id) + 1 :]
+    return [
+        c
+        for c in after
+        if (c.asks or not clear)
+        and match.people <= people[c.entry.id]
+        and not (exact_people and match.people < people[c.entry.id])
+        and not (clear and Engine._same_quotes(best, c))
+    ]
 
 
 def held_tokens(engine: Engine, candidate: Candidate) -> frozenset[str]:
