@@ -86,6 +86,9 @@ class PhraseIndex:
         self.factors: list[float] = []
         self.languages: list[str] = [SHARED]
         self._postings: dict[int, dict[int, array[int]]] = {}  # language index -> token -> shapes
+        # language index -> token id -> how many phrasings its postings' shapes stand for (the test
+        # of `rank` for a short search, read instead of summed over the shapes per question)
+        self._counts: dict[int, array[int]] = {}
         self._building: dict[int, dict[int, list[int]]] | None = {}
         self._alike: dict[bytes, int] | None = {}  # while building: what makes a shape -> the shape
         self._phrasings: list[list[int]] | None = []  # while building: each shape's phrasings
@@ -137,6 +140,12 @@ class PhraseIndex:
             self._postings[language] = {
                 token: array("I", sorted(shapes, key=weights)) for token, shapes in postings.items()
             }
+        sizes = [len(phrasings) for phrasings in self._phrasings]
+        for language in range(len(self.languages)):  # every language has its counts, if only zeros
+            counts = self._counts[language] = array("I", bytes(4 * len(self.token_ids)))
+            postings = self._building.get(language, {})
+            for token, shapes in postings.items():
+                counts[token] = sum(map(sizes.__getitem__, shapes))
         for phrasings in self._phrasings:
             self.members.extend(phrasings)
             self.member_starts.append(len(self.members))
@@ -175,16 +184,22 @@ class PhraseIndex:
     def rank(self, query: Query, scale: float, lang: str, limit: int) -> Ranked:
         """The `limit` best entries: the two searches give the same; short postings are cheaper to
         score outright than to bound."""
-        lists = self._lists(lang)
-        if sum(len(p.get(token, ())) for token, _ in query for p in lists) <= EXHAUSTIVE_POSTINGS:
-            # Few shapes: as few phrasings? (a quote shape may stand for dozens)
-            counts = self.member_starts
-            postings = sum(
-                counts[shape + 1] - counts[shape] for token, _ in query for p in lists for shape in p.get(token, ())
-            )
-            if postings <= EXHAUSTIVE_POSTINGS:
-                return self.rank_exhaustive(query, scale, lang, limit)
+        # Few phrasings (a quote shape may stand for dozens), counted when the index was frozen.
+        postings = 0
+        for counts in self._count_lists(lang):
+            for token, _ in query:
+                postings += counts[token]
+        if postings <= EXHAUSTIVE_POSTINGS:
+            return self.rank_exhaustive(query, scale, lang, limit)
         return self.rank_pruned(query, scale, lang, limit)
+
+    def _count_lists(self, lang: str) -> list[array[int]]:
+        """Phrasings per token, for the postings `_lists(lang)` gives (in the same order)."""
+        counts = self._counts
+        lists = [counts[0]]
+        if lang != SHARED and lang in self.languages:
+            lists.append(counts[self.languages.index(lang)])
+        return lists
 
     def rank_pruned(self, query: Query, scale: float, lang: str, limit: int) -> Ranked:
         """The `limit` best entries, exactly as `rank_exhaustive` ranks them, scoring only shapes
@@ -211,7 +226,7 @@ class PhraseIndex:
         forward, starts = self.forward, self.starts
         # Shapes of one weight and kind that hold the same question weight score the same.
         scores: dict[tuple[float, float, int], float] = {}
-        asked = list(enumerate(query))
+        asked = [(place, token, weight) for place, (token, weight) in enumerate(query)]
 
         def visit(shape: int) -> bool:
             """Score one shape, for each of its phrasings; whether the floor rose."""
@@ -219,7 +234,7 @@ class PhraseIndex:
             seen.add(shape)
             held = forward[starts[shape] : starts[shape + 1]]
             overlap, first = 0.0, -1  # as _overlap: summed in question order, and the first token's place
-            for place, (token, weight) in asked:
+            for place, token, weight in asked:
                 if token in held:
                     overlap += weight
                     if first < 0:
@@ -289,7 +304,10 @@ class PhraseIndex:
                 # Postings are sorted by weight: past `most` no shape can reach the cut; past
                 # `most_alone` only one that holds a lighter token too (a look at its own tokens, not
                 # a set operation over the lighter tokens' long postings).
+                # With no lighter token left, past `most_alone` nothing can reach the cut either.
                 most, most_alone = heaviest(left, reach), heaviest(weight, alone)
+                if not later and most_alone < most:
+                    most = most_alone
                 for shape in here:
                     heft = weights[shape]
                     if heft > most:
@@ -300,6 +318,8 @@ class PhraseIndex:
                         continue
                     if visit(shape):
                         most, most_alone = heaviest(left, reach), heaviest(weight, alone)
+                        if not later and most_alone < most:
+                            most = most_alone
         # Every entry that can rank has its best phrasing seen (a shape skipped by a bound scores
         # below the floor); the sum of an entry's scores only settles equal rounded scores, so it is
         # computed, over all the entry's phrasings, for those alone.
