@@ -139,18 +139,24 @@ class Retyper:
         foreign = sum(map(self._foreign, chunks))
         if foreign < MIN_RETYPED_WORDS:
             return text  # (and the Russian and Ukrainian tables are not needed to know it)
+        # What each chunk is in Latin letters does not depend on the reading: judged once. A word
+        # the knowledge base uses in Latin letters (a name, "NATO") is neutral (None); else whether
+        # all its words are English.
+        judged: list[bool | None] = []
+        for latin in chunks:
+            latin_words = fold(latin).split()
+            neutral = not latin_words or any(map(self._known_latin, latin_words))
+            judged.append(None if neutral else all(map(self._english, latin_words)))
         best, best_count = text, 0
         for lang, reading in self._readings():
             retyped = [reading(c) for c in chunks]
-            # A word the knowledge base uses in Latin letters (a name, "NATO") is neutral, and so is
-            # one both readings make common ("pro", "i"); the rest decide.
+            # A chunk both readings make common ("pro", "i") is neutral too; the rest decide.
             russian = english = 0
-            for latin, cyrillic in zip(chunks, retyped, strict=True):
-                latin_words = fold(latin).split()
-                if not latin_words or any(map(self._known_latin, latin_words)):
+            for is_english, cyrillic in zip(judged, retyped, strict=True):
+                if is_english is None:
                     continue
                 common = all(self._common(w, lang) for w in fold(cyrillic).split())
-                if all(self._english(w) for w in latin_words):
+                if is_english:
                     english += not common
                 else:
                     russian += common
