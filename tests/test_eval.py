@@ -193,6 +193,15 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions_blind_r6_article.yaml": (0.66, 1.00, 0.0),
     # The tuning half after alternates and variants from its misses: 73.8 % / 100 % / 1.5 %.
     "questions_tuning_r6_article.yaml": (0.73, 1.00, 0.016),
+    # Round 6 from the headline and subtitle only (218 after removing duplicates, en/ru/uk; curious,
+    # sceptical and sloppy readers; almost half of them off-topic), labelled by another helper and
+    # split the same way. When they came: 42.1 % / 84.6 % / 13.8 % frozen (15 wrong answers of 109,
+    # 8 of them to off-topic questions) and 44.6 % / 96.2 % / 5.5 % tuning; the code before that day
+    # measures 38.6 % / 86.5 % / 11.9 % and 37.5 % / 96.2 % / 5.5 %.
+    "questions_blind_r6_headline.yaml": (0.42, 0.84, 0.138),
+    # The tuning half after 'peace' was taken out of four alternates it only decorated: 44.6 % /
+    # 98.1 % / 4.6 %.
+    "questions_tuning_r6_headline.yaml": (0.44, 0.98, 0.046),
 }
 # Frozen rows after the fifth round of issue 7 (2026-12-03: the answer decision fitted on the tuning
 # sets, russia-demands and photo, alternates from the round-5 tuning halves; tuned on other sets):
@@ -209,6 +218,8 @@ AS_THEY_CAME = frozenset(
         "questions_blind_r4_article.yaml",
         "questions_blind_r4_headline.yaml",
         "questions_blind_r5_headline.yaml",
+        "questions_blind_r6_headline.yaml",
+        "questions_tuning_r6_headline.yaml",  # 5 wrong answers of 109: still to be brought under
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
