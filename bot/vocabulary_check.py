@@ -33,35 +33,26 @@ def bare_name_alternates(folder: Path, matcher: Matcher) -> list[Problem]:
     "best things to see in Beijing" would score 100 against "china". A name is a subject, not a
     question; the entry's other phrasings put it in one."""
     problems: list[Problem] = []
-    for path in sorted(folder.glob("faq*.yaml")):
-        data = load_yaml(path)
-        entries = data.get("entries") if isinstance(data, LineDict) else None
-        file = str(Path(folder.name) / path.name)
-        for entry in entries if isinstance(entries, LineList) else ():
-            if not isinstance(entry, LineDict):
-                continue
-            sections = [("en", entry)] + [(k, v) for k, v in entry.items() if k in TRANSLATION_LANGUAGES and isinstance(v, LineDict)]
-            for lang, section in sections:
-                alternates = section.get("alternates")
-                for position, text in enumerate(alternates if isinstance(alternates, LineList) else ()):
-                    words = fold(str(text)).split()
-                    tokens = {t for t, _, _ in matcher.analyse(str(text), lang)} if len(words) == 1 else set()
-                    if len(tokens) == 1 and tokens <= matcher.name_tokens:
-                        problems.append(
-                            Problem(
-                                file,
-                                alternates.line_of(position),
-                                f"alternate {text!r} of {entry.get('id')!r} is a bare name: it says what a question "
-                                "is about, not what it asks (write it into a question)",
-                            )
-                        )
+    for file, entry_id, lang, line, text, alternate in _phrasings(folder):
+        if not alternate or len(fold(text).split()) != 1:
+            continue
+        tokens = {t for t, _, _ in matcher.analyse(text, lang)}
+        if len(tokens) == 1 and tokens <= matcher.name_tokens:
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    f"alternate {text!r} of {entry_id!r} is a bare name: it says what a question "
+                    "is about, not what it asks (write it into a question)",
+                )
+            )
     return problems
 
 
-def _phrasings(folder: Path) -> list[tuple[str, str, str, int, str]]:
-    """Every curated phrasing as (file, entry id, language, line, text): the questions and alternates
-    of each language section of faq*.yaml."""
-    found: list[tuple[str, str, str, int, str]] = []
+def _phrasings(folder: Path) -> list[tuple[str, str, str, int, str, bool]]:
+    """Every curated phrasing as (file, entry id, language, line, text, whether an alternate): the
+    questions and alternates of each language section of faq*.yaml."""
+    found: list[tuple[str, str, str, int, str, bool]] = []
     for path in sorted(folder.glob("faq*.yaml")):
         data = load_yaml(path)
         entries = data.get("entries") if isinstance(data, LineDict) else None
@@ -72,12 +63,13 @@ def _phrasings(folder: Path) -> list[tuple[str, str, str, int, str]]:
             sections = [("en", entry)] + [
                 (k, v) for k, v in entry.items() if k in TRANSLATION_LANGUAGES and isinstance(v, LineDict)
             ]
+            entry_id = str(entry.get("id"))
             for lang, section in sections:
                 if isinstance(section.get("question"), str):
-                    found.append((file, str(entry.get("id")), lang, section.line_of("question"), section["question"]))
+                    found.append((file, entry_id, lang, section.line_of("question"), section["question"], False))
                 alternates = section.get("alternates")
                 for position, text in enumerate(alternates if isinstance(alternates, LineList) else ()):
-                    found.append((file, str(entry.get("id")), lang, alternates.line_of(position), str(text)))
+                    found.append((file, entry_id, lang, alternates.line_of(position), str(text), True))
     return found
 
 
@@ -90,7 +82,7 @@ def indistinct_phrasings(folder: Path, matcher: Matcher) -> list[Problem]:
     are not phrasings a curator wrote and are not compared."""
     first: dict[tuple[str, frozenset[str]], tuple[str, str]] = {}
     problems: list[Problem] = []
-    for file, entry_id, lang, line, text in _phrasings(folder):
+    for file, entry_id, lang, line, text, _ in _phrasings(folder):
         tokens = frozenset(t for t, _, _ in matcher.analyse(text, lang))
         if not tokens:
             continue
