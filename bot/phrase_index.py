@@ -161,12 +161,15 @@ class PhraseIndex:
         ids = self.token_ids
         return [(ids[token], weight) for token, weight in tokens if token in ids]
 
+    def _searched(self, lang: str) -> list[int]:
+        """The language indexes a question in `lang` searches: the shared one, then its own."""
+        if lang != SHARED and lang in self.languages:
+            return [0, self.languages.index(lang)]
+        return [0]
+
     def _lists(self, lang: str) -> list[dict[int, array[int]]]:
         """The postings a question in `lang` searches: the shared ones, then its own language's."""
-        lists = [self._postings.get(0, {})]
-        if lang != SHARED and lang in self.languages:
-            lists.append(self._postings.get(self.languages.index(lang), {}))
-        return lists
+        return [self._postings.get(language, {}) for language in self._searched(lang)]
 
     def _overlap(self, shape: int, query: Query) -> tuple[float, int]:
         """The question weight a shape holds (summed in question order), and the first token's place."""
@@ -195,11 +198,7 @@ class PhraseIndex:
 
     def _count_lists(self, lang: str) -> list[array[int]]:
         """Phrasings per token, for the postings `_lists(lang)` gives (in the same order)."""
-        counts = self._counts
-        lists = [counts[0]]
-        if lang != SHARED and lang in self.languages:
-            lists.append(counts[self.languages.index(lang)])
-        return lists
+        return [self._counts[language] for language in self._searched(lang)]
 
     def rank_pruned(self, query: Query, scale: float, lang: str, limit: int) -> Ranked:
         """The `limit` best entries, exactly as `rank_exhaustive` ranks them, scoring only shapes
@@ -288,6 +287,14 @@ class PhraseIndex:
             most: float = held * (bound / cut) ** (1.0 / PRECISION_EXPONENT) * (1.0 + _ROUNDING)
             return most
 
+        def limits(
+            left: float, reach: float, weight: float, alone: float, later: frozenset[int]
+        ) -> tuple[float, float]:
+            """`heaviest` for a shape first met at this token, and for one holding it alone. With no
+            lighter token left, past the second nothing can reach the cut either."""
+            most, most_alone = heaviest(left, reach), heaviest(weight, alone)
+            return (min(most, most_alone) if not later else most), most_alone
+
         for step, position in enumerate(order):
             left = remaining[step]  # the most question weight a shape first met here can hold
             reach = 100.0 * top_factor * (left * scale) ** RECALL_EXPONENT
@@ -304,10 +311,7 @@ class PhraseIndex:
                 # Postings are sorted by weight: past `most` no shape can reach the cut; past
                 # `most_alone` only one that holds a lighter token too (a look at its own tokens, not
                 # a set operation over the lighter tokens' long postings).
-                # With no lighter token left, past `most_alone` nothing can reach the cut either.
-                most, most_alone = heaviest(left, reach), heaviest(weight, alone)
-                if not later and most_alone < most:
-                    most = most_alone
+                most, most_alone = limits(left, reach, weight, alone, later)
                 for shape in here:
                     heft = weights[shape]
                     if heft > most:
@@ -317,9 +321,7 @@ class PhraseIndex:
                     if heft > most_alone and later.isdisjoint(forward[starts[shape] : starts[shape + 1]]):
                         continue
                     if visit(shape):
-                        most, most_alone = heaviest(left, reach), heaviest(weight, alone)
-                        if not later and most_alone < most:
-                            most = most_alone
+                        most, most_alone = limits(left, reach, weight, alone, later)
         # Every entry that can rank has its best phrasing seen (a shape skipped by a bound scores
         # below the floor); the sum of an entry's scores only settles equal rounded scores, so it is
         # computed, over all the entry's phrasings, for those alone.
