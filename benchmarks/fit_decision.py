@@ -98,6 +98,7 @@ def features(engine: Engine, text: str, expect: tuple[str, ...]) -> dict[str, ob
         other_side=view.other_side,
         people=bool(match.people),
         who_passed_over=view.who_passed_over,
+        exact_rival=view.exact_rival,
         window=sum(1 for c in match.candidates if top and top.score - c.score <= engine_module.SUGGEST_WINDOW),
         coverage=coverage(engine, retyped, lang, best.phrase) if best else 0.0,
         known_tokens=sum(1 for t, _, _ in engine.matcher.analyse(retyped, lang) if t in engine.matcher.idf),
@@ -201,6 +202,7 @@ class Rule:
     wide_unknown: float = 0.45
     who_rivals: bool = True  # False: an entry about who someone is is no rival to one that is not, asked no "who"
     ramp: bool = False  # below `clear`, the margin falls linearly from weak_margin at `threshold` to `margin`
+    crowded: bool = False  # True: an entry about more people than named leads one about exactly them by weak_margin
 
     def answers(self, row: dict[str, object]) -> bool:
         if row["stage"] != "view" or row["best"] is None:
@@ -219,6 +221,9 @@ class Rule:
         if float(row["unknown_share"]) >= limit:  # type: ignore[arg-type]
             return False
         if score < self.threshold:
+            return False
+        exact_rival = float(row.get("exact_rival", 0.0))  # type: ignore[arg-type]
+        if self.crowded and exact_rival and score - exact_rival < self.weak_margin:
             return False
         if score >= self.clear:
             if self.people_margin is not None and row["people"]:
@@ -245,6 +250,7 @@ CURRENT = Rule(  # the engine's now
     wide_margin=engine_module.WIDE_MARGIN,
     wide_unknown=engine_module.UNKNOWN_WIDE_SHARE,
     who_rivals=False,
+    crowded=True,
 )
 
 

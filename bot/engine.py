@@ -52,6 +52,7 @@ UNKNOWN_ANSWER_SHARE_CYRILLIC = 0.35
 # and confirmed on round 5's fresh tuning halves (2 more right answers there, none wrong).
 WIDE_MARGIN = 30.0
 UNKNOWN_WIDE_SHARE = 0.4
+_NOBODY: frozenset[str] = frozenset()
 MAX_QUESTION_CHARS = 1000  # longer input is cut before matching and echoing
 
 
@@ -66,6 +67,7 @@ class View:
     who_passed_over: bool  # the first candidate, about who someone is, was passed over for what they said
     asks_ok: bool = False  # best answers every question word the question asks (who, when, ...)
     other_side: bool = False  # best would answer with the other side of the talks' words
+    exact_rival: float = 0.0  # best is about more people than named: the best rival about exactly them
 
     @property
     def runner_up(self) -> float:
@@ -99,6 +101,13 @@ class Engine:
             e.id: distinct.setdefault(sides, sides)
             for e in kb.entries
             if (sides := frozenset(q.speaker.side for q in e.quotes if q.speaker.side))
+        }
+        # Entries quoting two people or more, with the people they quote (most entries quote one).
+        tokens = self.matcher.speaker_tokens
+        self._chorus = {
+            e.id: voices
+            for e in kb.entries
+            if len(voices := frozenset(tokens[q.speaker.id] for q in e.quotes if q.speaker.id in tokens)) > 1
         }
         # A quoted person's surname as speakers.yaml spells it: the form that names the subject
         # ("Лавров сказал"), not "Лаврова" or "о Лавове".
@@ -271,12 +280,20 @@ class Engine:
             and not (exact_people and match.people < people[c.entry.id])
             and not (clear and self._same_quotes(best, c))
         )
+        # Asked about some people, an entry about them and others too leads an entry about exactly
+        # them only by a wide margin ("пескав сказал ничего многообещающего, а чё конкретно": his
+        # verdict, not the entry setting it beside Lavrov's and Medinsky's words).
+        crowded = bool(match.people) and best is not None and match.people < self._chorus.get(best.entry.id, _NOBODY)
+        exact_rival = max(
+            (c.score for c in rivals if crowded and people[c.entry.id] == match.people), default=0.0
+        )
         return View(
             match,
             lang,
             best,
             rivals,
             who_passed_over,
+            exact_rival=exact_rival,
             asks_ok=best is not None and match.asks <= self.matcher.entry_asks[best.entry.id],
             other_side=best is not None and self._other_side(best.entry.id, folded, lang, match),
         )
@@ -300,6 +317,8 @@ class Engine:
         ):
             return False
         lead = best.score - view.runner_up
+        if view.exact_rival and best.score - view.exact_rival < WEAK_MARGIN:
+            return False
         limit = UNKNOWN_ANSWER_SHARE if view.lang == "en" else UNKNOWN_ANSWER_SHARE_CYRILLIC
         if best.score >= CLEAR_SCORE and lead >= WIDE_MARGIN:
             limit = max(limit, UNKNOWN_WIDE_SHARE)

@@ -202,6 +202,7 @@ class Matcher:
                         self.variants[key] = read
         self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
         speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
+        self.speaker_tokens = speaker_tokens  # speaker id -> the token that names that person
 
         raw: list[tuple[int, str, str, float]] = []
         for index, entry in enumerate(kb.entries):
