@@ -99,6 +99,7 @@ def features(engine: Engine, text: str, expect: tuple[str, ...]) -> dict[str, ob
         people=bool(match.people),
         who_passed_over=view.who_passed_over,
         exact_rival=view.exact_rival,
+        opinion=view.opinion,
         window=sum(1 for c in match.candidates if top and top.score - c.score <= engine_module.SUGGEST_WINDOW),
         coverage=coverage(engine, retyped, lang, best.phrase) if best else 0.0,
         known_tokens=sum(1 for t, _, _ in engine.matcher.analyse(retyped, lang) if t in engine.matcher.idf),
@@ -203,11 +204,14 @@ class Rule:
     who_rivals: bool = True  # False: an entry about who someone is is no rival to one that is not, asked no "who"
     ramp: bool = False  # below `clear`, the margin falls linearly from weak_margin at `threshold` to `margin`
     crowded: bool = False  # True: an entry about more people than named leads one about exactly them by weak_margin
+    opinion: bool = False  # True: a question asking for an opinion, a motive or a guess is never answered
 
     def answers(self, row: dict[str, object]) -> bool:
         if row["stage"] != "view" or row["best"] is None:
             return False
         if row["rare_unknown"] or not row["specific"] or row["hollow"] or not row["asks_ok"] or row["other_side"]:
+            return False
+        if self.opinion and row.get("opinion"):
             return False
         cyrillic = row["lang"] != "en"
         score = float(row["score"])  # type: ignore[arg-type]
@@ -251,6 +255,7 @@ CURRENT = Rule(  # the engine's now
     wide_unknown=engine_module.UNKNOWN_WIDE_SHARE,
     who_rivals=False,
     crowded=True,
+    opinion=True,
 )
 
 

@@ -68,6 +68,7 @@ class View:
     asks_ok: bool = False  # best answers every question word the question asks (who, when, ...)
     other_side: bool = False  # best would answer with the other side of the talks' words
     exact_rival: float = 0.0  # best is about more people than named: the best rival about exactly them
+    opinion: bool = False  # the question asks for an opinion, a motive or a guess (vocabulary `opinion`)
 
     @property
     def runner_up(self) -> float:
@@ -109,6 +110,12 @@ class Engine:
             for e in kb.entries
             if len(voices := frozenset(tokens[q.speaker.id] for q in e.quotes if q.speaker.id in tokens)) > 1
         }
+        # Phrases that ask for an opinion, a motive or a guess, word by word as the analysis reads them
+        # ("believes" is "believe"), so a question with one is never answered outright.
+        self._opinion = frozenset(
+            self._read_words(phrase.split(), detect_language(phrase)) for phrase in kb.vocabulary.opinion
+        )
+        self._opinion_sizes = sorted({len(p) for p in self._opinion})
         # A quoted person's surname as speakers.yaml spells it: the form that names the subject
         # ("Лавров сказал"), not "Лаврова" or "о Лавове".
         self._person_subjects = frozenset(
@@ -296,6 +303,7 @@ class Engine:
             exact_rival=exact_rival,
             asks_ok=best is not None and match.asks <= self.matcher.entry_asks[best.entry.id],
             other_side=best is not None and self._other_side(best.entry.id, folded, lang, match),
+            opinion=self._asks_opinion(folded, lang),
         )
 
     def _confident(self, view: View) -> bool:
@@ -305,7 +313,8 @@ class Engine:
         seen, "Zelensky", "Bucha", may be exactly what the question is about) and at least one of
         them is specific: a bare "Ukraine" could mean any entry. And never put words in the wrong
         mouth: an entry answers for a person only if it is about them (see view), and a question
-        asking who, when, where or why only with an entry some phrasing of which asks it."""
+        asking who, when, where or why only with an entry some phrasing of which asks it. Nor a
+        question asking for an opinion, a motive or a guess: the article does not judge."""
         match, best = view.match, view.best
         if (
             best is None
@@ -314,6 +323,7 @@ class Engine:
             or match.hollow
             or not view.asks_ok
             or view.other_side
+            or view.opinion
         ):
             return False
         lead = best.score - view.runner_up
@@ -327,6 +337,17 @@ class Engine:
             and best.score >= ANSWER_THRESHOLD
             and lead >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         )
+
+    def _read_words(self, words: list[str], lang: str) -> tuple[str, ...]:
+        readings = self.matcher.analyzer.readings
+        return tuple(readings(word, lang)[0] for word in words)
+
+    def _asks_opinion(self, folded: str, lang: str) -> bool:
+        """The question (folded) has a phrase of the vocabulary's `opinion` list."""
+        if not self._opinion:
+            return False
+        read = self._read_words(folded.split(), lang)
+        return any(read[i : i + n] in self._opinion for n in self._opinion_sizes for i in range(len(read) - n + 1))
 
     @staticmethod
     def _same_quotes(best: Candidate | None, other: Candidate) -> bool:

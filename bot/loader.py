@@ -501,7 +501,7 @@ def _load_vocabulary(reader: _Reader) -> Vocabulary | None:
         return None
     data = reader.mapping(data, 1, "vocabulary")
     if data is None or not reader.fields(
-        data, "vocabulary", {"stopwords", "variants"}, {"synonyms", "keep", "decoys"}
+        data, "vocabulary", {"stopwords", "variants"}, {"synonyms", "keep", "decoys", "opinion"}
     ):
         return None
     stopwords = frozenset(fold(word) for word, _ in reader.texts(data, "stopwords", "vocabulary"))
@@ -511,7 +511,8 @@ def _load_vocabulary(reader: _Reader) -> Vocabulary | None:
         if section in data:
             _read_equivalents(reader, data, section, variants)
     decoys = frozenset(fold(str(k)) for k in data.get("decoys") or {})
-    return Vocabulary(stopwords, variants, keep, decoys)
+    opinion = tuple(dict.fromkeys(fold(phrase) for phrase, _ in reader.texts(data, "opinion", "vocabulary")))
+    return Vocabulary(stopwords, variants, keep, decoys, opinion)
 
 
 def _load_parties(reader: _Reader) -> tuple[tuple[Party, ...], tuple[str, ...]]:

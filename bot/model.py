@@ -112,6 +112,7 @@ class Vocabulary:
     variants: dict[str, str] = field(hash=False)  # folded variant phrase -> folded canonical
     keep: frozenset[str] = frozenset()
     decoys: frozenset[str] = frozenset()  # canonical forms that name people/things the article lacks
+    opinion: tuple[str, ...] = ()  # folded phrases that ask for an opinion, a motive or a guess
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,19 @@ def test_valid_copy_loads(broken_knowledge):
     assert load_knowledge(broken_knowledge()).entries
 
 
+def test_opinion_phrases_load_folded(knowledge_dir: Path):
+    opinion = load_knowledge(knowledge_dir).vocabulary.opinion
+    assert "who benefits" in opinion and "кому выгодно" in opinion
+    assert all(phrase == phrase.lower().strip() for phrase in opinion)
+
+
+def test_opinion_must_be_a_list(broken_knowledge):
+    folder = broken_knowledge()
+    line = replace_field(folder, "vocabulary.yaml", ("opinion",), 'opinion: "maybe"\n')
+    found = problem(folder, "vocabulary.yaml", "'opinion'", "list")
+    assert found.line == line
+
+
 # -- YAML and encoding ------------------------------------------------------------------------------
 
 

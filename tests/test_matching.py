@@ -719,3 +719,35 @@ def engine_view(engine: Engine, question: str) -> View:
     lang = detect_language(retyped)
     folded = fold(retyped)
     return engine.view(engine.matcher.match(retyped, lang=lang, folded=folded), folded, lang)
+
+
+@pytest.mark.parametrize(
+    "question, near",
+    [
+        ("Lavrov is pleased with the talks: is that good or bad for Ukraine?", "lavrov-pleased"),
+        ("Лавров доволен переговорами, а это хорошо или плохо?", "lavrov-pleased"),
+        ("кому вигідно казати, що переговори нічого не дали?", "kremlin-breakthrough"),
+        ("why would anyone believe Peskov that there was no breakthrough", "kremlin-breakthrough"),
+    ],
+)
+def test_a_question_asking_for_an_opinion_is_never_answered_outright(engine: Engine, question: str, near: str):
+    """The article reports what was said; it does not judge it: "did you mean" offers what it is near."""
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.CLARIFY, reply
+    assert near in [entry.id for entry in reply.suggestions], reply
+
+
+@pytest.mark.parametrize(
+    "question, entry",
+    [("Lavrov is pleased with the talks?", "lavrov-pleased"), ("Лавров доволен переговорами?", "lavrov-pleased")],
+)
+def test_the_same_question_without_the_opinion_is_answered(engine: Engine, question: str, entry: str):
+    reply = engine.ask(question)
+    assert reply.matched and reply.entry is not None and reply.entry.id == entry, reply
+
+
+def test_opinion_phrases_match_inflected_forms(engine: Engine):
+    """Matched word by word as the analysis reads them: "believes" is "believe"."""
+    assert engine._asks_opinion("who believes the kremlin", "en")
+    assert engine._asks_opinion("кому это выгодно", "ru") is False  # the words of a phrase stand together
+    assert not engine._asks_opinion("what did lavrov say", "en")
