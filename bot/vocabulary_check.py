@@ -156,4 +156,15 @@ def vocabulary_problems(folder: Path, kb: KnowledgeBase, analyzer: Analyzer) -> 
                     )
                     continue
                 seen[base(text)] = text
+    # Opinion phrases are matched as the analysis reads them: two that read alike are one.
+    phrases = data.get("opinion")
+    if isinstance(phrases, LineList):
+        read: dict[tuple[str, ...], str] = {}
+        for position, phrase in enumerate(phrases):
+            text = str(phrase)
+            earlier = read.setdefault(base(text), text)
+            if earlier != text:
+                problems.append(
+                    Problem(file, phrases.line_of(position), f"opinion: {text!r} reads as {earlier!r}, listed before it")
+                )
     return problems
