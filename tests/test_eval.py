@@ -215,6 +215,17 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions_tuning_r7_article.yaml": (0.59, 0.80, 0.058),
     "questions_blind_r7_headline.yaml": (0.29, 0.93, 0.063),
     "questions_tuning_r7_headline.yaml": (0.41, 0.91, 0.057),
+    # Round 8 (2026-12-04), written the same two ways after that day's decision rules and knowledge
+    # edits (474 after removing duplicates of every earlier set), labelled by two other helpers and
+    # split at random. When they came: from the article 64.6 % / 93.3 % / 4.8 % frozen and 64.5 % /
+    # 85.2 % / 4.2 % tuning; from the headline 31.6 % / 93.0 % / 5.3 % and 36.2 % / 85.7 % / 9.6 %.
+    # The code of the day before (92e3140) measures 64.6 % / 93.3 % / 4.8 %, 63.4 % / 85.2 % / 4.2 %,
+    # 33.3 % / 93.0 % / 5.3 % and 36.2 % / 83.9 % / 10.5 %: that day's tuning carried over to
+    # fresh questions hardly at all.
+    "questions_blind_r8_article.yaml": (0.64, 0.93, 0.048),
+    "questions_tuning_r8_article.yaml": (0.64, 0.85, 0.042),
+    "questions_blind_r8_headline.yaml": (0.31, 0.92, 0.053),
+    "questions_tuning_r8_headline.yaml": (0.36, 0.85, 0.097),
 }
 # Frozen rows after the fifth round of issue 7 (2026-12-03: the answer decision fitted on the tuning
 # sets, russia-demands and photo, alternates from the round-5 tuning halves; tuned on other sets):
@@ -237,6 +248,10 @@ AS_THEY_CAME = frozenset(
         "questions_blind_r7_headline.yaml",
         "questions_tuning_r7_article.yaml",  # still to be brought under
         "questions_tuning_r7_headline.yaml",  # still to be brought under
+        "questions_blind_r8_article.yaml",
+        "questions_blind_r8_headline.yaml",
+        "questions_tuning_r8_article.yaml",  # still to be brought under
+        "questions_tuning_r8_headline.yaml",  # still to be brought under
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
