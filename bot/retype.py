@@ -133,8 +133,12 @@ class Retyper:
         """The text in Cyrillic when it is Russian or Ukrainian typed in Latin letters, else as it is
         (lowercased when retyped: case means nothing to the matcher)."""
         chunks = text.split()
-        if not chunks or any(is_cyrillic(c) for c in chunks):
-            return text  # already Cyrillic, or mixed on purpose ("what did lavrov say кратко")
+        if not chunks:
+            return text
+        if any(is_cyrillic(c) for c in chunks):
+            # Cyrillic, or mixed on purpose ("what did lavrov say кратко"); but a word typed with
+            # the keyboard left on the English layout stands out ("ghbdtn, что сказал песков").
+            return self._layout_slips(chunks) or text
         # chunks only a retyping could count for: neither the knowledge's own nor English
         foreign = sum(map(self._foreign, chunks))
         if foreign < MIN_RETYPED_WORDS:
@@ -163,6 +167,26 @@ class Retyper:
             if russian >= MIN_RETYPED_WORDS and russian > english and russian > best_count:
                 best, best_count = " ".join(retyped), russian
         return best
+
+    def _layout_slips(self, chunks: list[str]) -> str | None:
+        """A Cyrillic message with words typed on the English layout, those words retyped: a chunk of
+        Latin letters that is neither English nor the knowledge's own and that the Russian or the
+        Ukrainian layout makes a common word. None when there is none."""
+        if not any(_LATIN_WORD.search(c) for c in chunks):
+            return None  # (most Cyrillic messages: no Latin letter at all)
+        readings = self._readings()[:2]  # the two keyboard layouts
+        out, slipped = [], False
+        for chunk in chunks:
+            retyped = chunk
+            if not is_cyrillic(chunk) and self._foreign(chunk):
+                for lang, reading in readings:
+                    cyrillic = reading(chunk)
+                    words = fold(cyrillic).split()
+                    if words and all(self._common(w, lang) for w in words):
+                        retyped, slipped = cyrillic, True
+                        break
+            out.append(retyped)
+        return " ".join(out) if slipped else None
 
     def _foreign_uncached(self, latin: str) -> bool:
         """A chunk of the message that is neither the knowledge's own word nor English (remembered:

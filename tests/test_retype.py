@@ -40,10 +40,25 @@ def test_latin_typed_russian_and_ukrainian_are_retyped(engine: Engine, typed: st
         "so like did they actually get anywhere in istanbul or nah",
         "what did lavrov say кратко",  # mixed scripts are written so on purpose
         "Что сказал Песков?",
+        "ок, а что Лавров сказал про NATO? lol",  # English and the knowledge's own Latin words
+        "peskov что сказал",
     ],
 )
 def test_english_and_cyrillic_questions_stay_as_written(engine: Engine, text: str) -> None:
     assert engine.retyper.retype(text) == text
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("ghbdtn, что сказал песков", "привет, что сказал песков"),  # one word on the English layout
+        ("Пєсков сказав ojcm про переговори", "Пєсков сказав щось про переговори"),
+    ],
+)
+def test_a_word_typed_on_the_english_layout_in_a_cyrillic_message_is_retyped(
+    engine: Engine, typed: str, meant: str
+) -> None:
+    assert engine.retyper.retype(typed) == meant
 
 
 def test_no_english_question_of_the_curated_set_is_retyped(engine: Engine) -> None:
