@@ -219,6 +219,7 @@ class Engine:
                 self.kb.article,
                 score=close[0].score,
                 suggestions=tuple(c.entry for c in close),
+                opinion=view.opinion,
             )
         return Reply(
             Outcome.DECLINE,

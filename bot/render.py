@@ -18,6 +18,8 @@ ASK_ANYTHING = N_("Ask me anything about the story, for example:")
 NOT_COVERED = N_("Sorry, the article doesn’t cover that, so I can’t answer it.")
 FOR_EXAMPLE = N_("You could ask, for example:")
 DID_YOU_MEAN = N_("I’m not sure which question you mean. Did you mean:")
+# Asked for an opinion, a motive or a guess (vocabulary `opinion`): the article does not give one.
+OPINION = N_("The article reports what was said; it doesn’t judge it or guess at motives. What it does say, near your question:")
 EDITORS_NOTE = N_("Editor’s note:")
 TRANSLATION = N_("Translation:")  # the curator's translation of a quote, never the speaker's words
 RELATED = N_("Related questions:")
@@ -75,7 +77,7 @@ def render_html(reply: Reply, limit: int = TELEGRAM_TEXT_LIMIT) -> str:
         blocks = _answer_html(reply.entry, reply, texts)
     elif reply.outcome is Outcome.CLARIFY:
         numbered = (f"{n}. {esc(e.tr('question', texts.lang))}" for n, e in enumerate(reply.suggestions, 1))
-        blocks = [(KEEP, texts.h_(DID_YOU_MEAN)), (KEEP, "\n".join(numbered))]
+        blocks = [(KEEP, texts.h_(OPINION if reply.opinion else DID_YOU_MEAN)), (KEEP, "\n".join(numbered))]
     else:
         blocks = [(KEEP, _decline_html(reply, texts))]
     return _fit(blocks, limit)
@@ -164,7 +166,7 @@ def render_text(reply: Reply) -> str:
         lines += ["", source_line(article, lang)]
         return "\n".join(lines)
     if reply.outcome is Outcome.CLARIFY:
-        lines = [texts._(DID_YOU_MEAN)]
+        lines = [texts._(OPINION if reply.opinion else DID_YOU_MEAN)]
         lines += [f"  {n}. {e.tr('question', lang)}" for n, e in enumerate(reply.suggestions, 1)]
         return "\n".join(lines)
     scope = texts._(SCOPE, **_scope(article, texts, f"“{article.tr('title', lang)}”"))

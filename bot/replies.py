@@ -29,6 +29,7 @@ class Reply:
     suggestions: tuple[Entry, ...] = ()  # follow-ups, "did you mean" candidates, or examples
     empty_question: bool = False
     party: Party | None = None  # asked about someone the article never quotes: what it says of them
+    opinion: bool = False  # asked for an opinion, a motive or a guess: the suggestions are what is near it
     lang: str = "en"  # the reply's language (en, ru or uk): the question's own, unless one was chosen
 
     @property

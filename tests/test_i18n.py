@@ -353,7 +353,7 @@ def test_russian_and_ukrainian_questions_get_replies_in_their_language(engine: E
     """Every labelled ru/uk question written in Cyrillic (transliterated ones read as English): the
     reply's language, the bot's own sentences and its buttons in that language."""
     from bot.evaluation import load_questions, question_sets
-    from bot.render import DID_YOU_MEAN, NOT_COVERED, SCOPE, SOURCE
+    from bot.render import DID_YOU_MEAN, NOT_COVERED, OPINION, SCOPE, SOURCE
 
     asked = wrong = 0
     for path in question_sets(ROOT / "tests"):
@@ -369,7 +369,7 @@ def test_russian_and_ukrainian_questions_get_replies_in_their_language(engine: E
             markup = render_html(reply)
             expected = {
                 Outcome.ANSWER: texts.h_(SOURCE, outlet="", title="", date="").split(":")[0],
-                Outcome.CLARIFY: texts.h_(DID_YOU_MEAN),
+                Outcome.CLARIFY: texts.h_(OPINION if reply.opinion else DID_YOU_MEAN),
                 Outcome.DECLINE: texts.h_(SCOPE, outlet="", title="", date="", summary="").split(" ")[0],
             }[reply.outcome]
             assert expected in markup, (question.text, markup[:300])

@@ -352,3 +352,20 @@ def test_a_long_card_keeps_the_editors_note(engine: Engine):
     tight = render_html(reply, limit=visible_length(full) - 20)
     assert "Editor’s note" in tight
     assert visible_length(tight) <= visible_length(full) - 20
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "opening"),
+    [
+        ("who benefits from saying there was no breakthrough", "en", "The article reports what was said"),
+        ("Лавров доволен переговорами, а это хорошо или плохо?", "ru", "Статья передаёт сказанное"),
+        ("Лавров задоволений переговорами, а це добре чи погано?", "uk", "Стаття передає сказане"),
+    ],
+)
+def test_an_opinion_question_is_told_the_article_does_not_judge(engine: Engine, question: str, lang: str, opening: str):
+    """Not "which question do you mean?": the reader asked for a judgement the article does not give."""
+    reply = engine.ask(question)
+    assert reply.outcome is Outcome.CLARIFY and reply.opinion and reply.lang == lang, reply
+    assert render_text(reply).startswith(opening)
+    assert render_html(reply).startswith(opening)
+    assert not engine.ask("Lavrov pleased or Kremlin gloomy, which is it?").opinion
