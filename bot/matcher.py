@@ -182,13 +182,15 @@ class Matcher:
                     self.variants.setdefault(key, value)
         for stem, word in self._stem_meaning.items():
             self.variants.setdefault((stem,), self.variants.get((word,), (word,)))
-        self._max_variant_words = max((len(k) for k in self.variants), default=1)
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
         self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
         for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
             self.variants.setdefault(self._base(decoy), self._base(decoy))
-        self._max_variant_words = max((len(k) for k in self.variants), default=1)
-        self._variant_heads = frozenset(key[0] for key in self.variants)  # a variant can start only here
+        # A variant can start only at one of these words, and is at most this many words long (most
+        # are one word: the longest variant of all would make every word try that many lengths).
+        self._variant_heads: dict[str, int] = {}
+        for key in self.variants:
+            self._variant_heads[key[0]] = max(self._variant_heads.get(key[0], 0), len(key))
         self._word = self._word_uncached  # not remembered while the build still changes the preferences
         # Another way of naming a body ("Ukrainian officials", "украинские власти") reads as the
         # body's own name reads in a phrasing: "authorities" is "author", which the index knows as
@@ -428,7 +430,7 @@ class Matcher:
         # a decoy ("скільки": how many).
         alone = self.variants.get((lemmas[i],))
         smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
-        for size in range(min(self._max_variant_words, len(lemmas) - i), smallest, -1):
+        for size in range(min(self._variant_heads[lemmas[i]], len(lemmas) - i), smallest, -1):
             canonical = self.variants.get(tuple(lemmas[i : i + size]))
             if canonical is not None:
                 if " ".join(canonical) in self.decoys:  # one token, never filler

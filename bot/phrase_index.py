@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain
+from itertools import chain, pairwise
 from operator import sub
 
 RECALL_EXPONENT = 0.7  # how much of the question a phrase explains ...
@@ -248,8 +247,21 @@ class PhraseIndex:
             if found < floor - TIE_MARGIN:
                 return False
             translated = langs[shape] != 0
+            phrasings = members[member_starts[shape] : member_starts[shape + 1]]
+            if found <= floor and len(top) == limit:
+                # No place within reach (an entry of the top scores at least the floor): its entries'
+                # best scores are only recorded (they may still tie with the k-th once rounded).
+                for phrasing in phrasings:
+                    entry = entries[phrasing]
+                    current = best.get(entry)
+                    if current is None or found > current:
+                        best[entry] = found
+                        best_at[entry] = (first, translated, phrasing)
+                    elif found == current:
+                        best_at[entry] = min(best_at[entry], (first, translated, phrasing))
+                return False
             rose = False
-            for phrasing in members[member_starts[shape] : member_starts[shape + 1]]:
+            for phrasing in phrasings:
                 entry = entries[phrasing]
                 current = best.get(entry)
                 if current is not None and found <= current:
@@ -326,25 +338,37 @@ class PhraseIndex:
         # below the floor); the sum of an entry's scores only settles equal rounded scores, so it is
         # computed, over all the entry's phrasings, for those alone.
         cut = floor - TIE_MARGIN if len(top) == limit else -1.0
-        rounded = {entry: round(found, 2) for entry, found in best.items() if found >= cut}
-        support = self._supports(self._tied(rounded, limit), query, scale, lang, sum(sizes))
-        ranked = heapq.nlargest(limit, rounded, key=lambda e: (rounded[e], support.get(e, 0.0), -e))
-        return [(entry, best[entry], best_at[entry][2]) for entry in ranked]
+        placed = self._placed([(round(found, 2), entry) for entry, found in best.items() if found >= cut], limit)
+        tied = self._tied(placed)
+        if not tied:
+            return [(entry, best[entry], best_at[entry][2]) for _, entry in placed[:limit]]
+        support = self._supports(tied, query, scale, lang, sum(sizes))
+        placed.sort(key=lambda pair: (pair[0], support.get(pair[1], 0.0), -pair[1]), reverse=True)
+        return [(entry, best[entry], best_at[entry][2]) for _, entry in placed[:limit]]
 
     @staticmethod
-    def _tied(rounded: dict[int, float], limit: int) -> set[int]:
-        """The entries whose order needs the tie-break: those sharing a rounded score with another, in
-        the groups of equal scores that reach the `limit`-th place (a group wholly below it ranks no one)."""
-        alike = Counter(rounded.values())
-        needed: set[float] = set()
-        placed = 0
-        for value in sorted(alike, reverse=True):
-            if placed >= limit:
-                break
-            if alike[value] > 1:
-                needed.add(value)
-            placed += alike[value]
-        return {entry for entry, value in rounded.items() if value in needed}
+    def _placed(rounded: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
+        """The (rounded score, entry) pairs that can take one of the `limit` places, best first: those
+        of the groups of equal scores that reach the `limit`-th place (a group wholly below it ranks no
+        one). One sort of pairs, not a ranking by a key function: there may be thousands of them."""
+        rounded.sort(reverse=True)
+        if len(rounded) <= limit:
+            return rounded
+        end, last = limit, rounded[limit - 1][0]
+        while end < len(rounded) and rounded[end][0] == last:
+            end += 1
+        return rounded[:end]
+
+    @staticmethod
+    def _tied(placed: list[tuple[float, int]]) -> set[int]:
+        """The entries whose order needs the tie-break: those sharing a rounded score with another
+        (`placed` is sorted, so such pairs are neighbours)."""
+        tied: set[int] = set()
+        for (value, entry), (after, other) in pairwise(placed):
+            if value == after:
+                tied.add(entry)
+                tied.add(other)
+        return tied
 
     def _supports(
         self, group: set[int], query: Query, scale: float, lang: str, postings: int
@@ -363,7 +387,10 @@ class PhraseIndex:
         lists = self._lists(lang)
         shape_of, weights, kinds, factors = self.shapes, self.weights, self.kinds, self.factors
         members, member_starts, entries = self.members, self.member_starts, self.entries
-        mine = set(chain.from_iterable(map(range, lows, highs)))  # the group's phrasings
+        # The group's phrasings as a set, made only once the phrasings of quotes in many entries read
+        # one by one outnumber half of them (most groups meet few such phrasings).
+        mine: set[int] | None = None
+        unread = sum(map(sub, highs, lows)) // 2
         wanted = set(chain.from_iterable(map(shape_of.__getitem__, map(slice, lows, highs))))  # their shapes
         shared: dict[int, float] = {}  # shape -> the question weight it holds, added in question order
         met: set[int] = set()
@@ -388,7 +415,12 @@ class PhraseIndex:
                 if last - first == 1:
                     found[members[first]] = value  # its one phrasing is the group's: the shape is wanted
                 else:
-                    found.update(dict.fromkeys(mine.intersection(members[first:last]), value))
+                    part = members[first:last]  # a quote in many entries: its phrasings of the group's
+                    unread -= len(part)
+                    if mine is None and unread < 0:
+                        mine = set(chain.from_iterable(map(range, lows, highs)))
+                    ours = mine.intersection(part) if mine is not None else [p for p in part if entries[p] in group]
+                    found.update(dict.fromkeys(ours, value))
             for phrasing in sorted(found):  # an entry's phrasings are added in index order
                 entry = entries[phrasing]
                 support[entry] = support.get(entry, 0.0) + found[phrasing]
