@@ -313,10 +313,11 @@ class Matcher:
     def _caches(self) -> None:
         """This process's memos of what the built matcher makes of one word (bounded)."""
         self._correct = lru_cache(maxsize=WORD_CACHE)(self._correct_uncached)
+        self._glued = lru_cache(maxsize=WORD_CACHE)(self._correct_glued)  # what each word is read as
         self._word = lru_cache(maxsize=WORD_CACHE)(self._word_uncached)
 
     # The built index can be kept on disk (bot.engine_cache); the analyzer and caches are this process's.
-    _UNPICKLED = ("analyzer", "_readings", "_correct", "_word")
+    _UNPICKLED = ("analyzer", "_readings", "_correct", "_glued", "_word")
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
@@ -517,7 +518,7 @@ class Matcher:
         self, question: str, lang: str, folded: str | None = None
     ) -> tuple[list[tuple[str, float, float]], list[str]]:
         words = self._words(question) if folded is None else folded.split()[:MAX_QUESTION_WORDS]
-        corrected = [c for w in words for c in self._correct_glued(w, lang)]
+        corrected = [c for w in words for c in self._glued(w, lang)]
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         rare: list[str] = []

@@ -387,10 +387,6 @@ class PhraseIndex:
         lists = self._lists(lang)
         shape_of, weights, kinds, factors = self.shapes, self.weights, self.kinds, self.factors
         members, member_starts, entries = self.members, self.member_starts, self.entries
-        # The group's phrasings as a set, made only once the phrasings of quotes in many entries read
-        # one by one outnumber half of them (most groups meet few such phrasings).
-        mine: set[int] | None = None
-        unread = sum(map(sub, highs, lows)) // 2
         wanted = set(chain.from_iterable(map(shape_of.__getitem__, map(slice, lows, highs))))  # their shapes
         shared: dict[int, float] = {}  # shape -> the question weight it holds, added in question order
         met: set[int] = set()
@@ -406,6 +402,11 @@ class PhraseIndex:
                 shared.update(dict.fromkeys(fresh, 0.0 + weight))
                 met |= fresh
                 batches.append(fresh)
+        # The phrasings of quotes in many entries that are the group's: each one's entry looked up,
+        # or, when those phrasings are more than about three quarters of the group's (a group of the
+        # entries that share a quote), a set of the group's phrasings intersected with them.
+        read = sum(map(sub, map(member_starts.__getitem__, map((1).__add__, met)), map(member_starts.__getitem__, met)))
+        mine = set(chain.from_iterable(map(range, lows, highs))) if 4 * read > 3 * sum(map(sub, highs, lows)) else None
         support: dict[int, float] = {}
         for batch in batches:
             found: dict[int, float] = {}  # the group's phrasings of this batch -> their score
@@ -415,10 +416,7 @@ class PhraseIndex:
                 if last - first == 1:
                     found[members[first]] = value  # its one phrasing is the group's: the shape is wanted
                 else:
-                    part = members[first:last]  # a quote in many entries: its phrasings of the group's
-                    unread -= len(part)
-                    if mine is None and unread < 0:
-                        mine = set(chain.from_iterable(map(range, lows, highs)))
+                    part = members[first:last]
                     ours = mine.intersection(part) if mine is not None else [p for p in part if entries[p] in group]
                     found.update(dict.fromkeys(ours, value))
             for phrasing in sorted(found):  # an entry's phrasings are added in index order
