@@ -115,6 +115,7 @@ class Engine:
         self._opinion = frozenset(
             self._read_words(phrase.split(), detect_language(phrase)) for phrase in kb.vocabulary.opinion
         )
+        self._opinion_heads = frozenset(p[0] for p in self._opinion if p)
         self._opinion_sizes = sorted({len(p) for p in self._opinion})
         # A quoted person's surname as speakers.yaml spells it: the form that names the subject
         # ("Лавров сказал"), not "Лаврова" or "о Лавове".
@@ -348,7 +349,10 @@ class Engine:
         if not self._opinion:
             return False
         read = self._read_words(folded.split(), lang)
-        return any(read[i : i + n] in self._opinion for n in self._opinion_sizes for i in range(len(read) - n + 1))
+        heads = self._opinion_heads
+        return any(
+            read[i : i + n] in self._opinion for i, word in enumerate(read) if word in heads for n in self._opinion_sizes
+        )
 
     @staticmethod
     def _same_quotes(best: Candidate | None, other: Candidate) -> bool:
