@@ -21,7 +21,7 @@ has no Ukrainian; pymorphy3 loads both dictionaries in 80 ms and 60 MB.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -191,6 +191,12 @@ class Analyzer:
             if form not in forms:
                 forms.append(form)
         return tuple(forms) or (word,)
+
+    def base_forms(self, words: Iterable[str], lang: str) -> tuple[str, ...]:
+        """Each word's most likely base form: how a phrase of the knowledge (an opinion phrase, a
+        party's name) and a question's words are compared word by word."""
+        readings = self.readings
+        return tuple(readings(word, lang)[0] for word in words)
 
     def memoized_readings(self) -> Callable[[str, str], tuple[str, ...]]:
         """`readings` with a memo of its own (for a one-off pass over many words, such as an index build)."""

@@ -113,7 +113,7 @@ class Engine:
         # Phrases that ask for an opinion, a motive or a guess, word by word as the analysis reads them
         # ("believes" is "believe"), so a question with one is never answered outright.
         self._opinion = frozenset(
-            self._read_words(phrase.split(), detect_language(phrase)) for phrase in kb.vocabulary.opinion
+            self.matcher.analyzer.base_forms(phrase.split(), detect_language(phrase)) for phrase in kb.vocabulary.opinion
         )
         self._opinion_heads = frozenset(p[0] for p in self._opinion if p)
         self._opinion_sizes = sorted({len(p) for p in self._opinion})
@@ -340,15 +340,11 @@ class Engine:
             and lead >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
         )
 
-    def _read_words(self, words: list[str], lang: str) -> tuple[str, ...]:
-        readings = self.matcher.analyzer.readings
-        return tuple(readings(word, lang)[0] for word in words)
-
     def _asks_opinion(self, folded: str, lang: str) -> bool:
         """The question (folded) has a phrase of the vocabulary's `opinion` list."""
         if not self._opinion:
             return False
-        read = self._read_words(folded.split(), lang)
+        read = self.matcher.analyzer.base_forms(folded.split(), lang)
         heads = self._opinion_heads
         return any(
             read[i : i + n] in self._opinion for i, word in enumerate(read) if word in heads for n in self._opinion_sizes
@@ -399,12 +395,12 @@ class Engine:
 
     def _local_party_names(self, kb: KnowledgeBase) -> dict[str, list[tuple[tuple[str, ...], Party]]]:
         """Each language's party names as base forms, longest first ("китайская сторона", "Китай")."""
-        readings = self.matcher.analyzer.readings
+        base_forms = self.matcher.analyzer.base_forms
         found: dict[str, list[tuple[tuple[str, ...], Party]]] = {}
         for party in kb.parties:
             for lang, names in party.local_names.items():
                 for name in names:
-                    found.setdefault(lang, []).append((tuple(readings(w, lang)[0] for w in name.split()), party))
+                    found.setdefault(lang, []).append((base_forms(name.split(), lang), party))
         for listed in found.values():
             listed.sort(key=lambda item: -len(item[0]))
         return found
@@ -414,7 +410,7 @@ class Engine:
         after a preposition) of a verb of saying, with no quoted person as the subject instead."""
         analyzer = self.matcher.analyzer
         readings = analyzer.readings
-        lemmas = [readings(w, lang)[0] for w in words]
+        lemmas = analyzer.base_forms(words, lang)
         if not any(w in self._speech_verbs or any(r in self._speech_verbs for r in readings(w, lang)) for w in words):
             return None
         if any(self.matcher.corrected(word, lang) in self._person_subjects for word in words):
@@ -423,7 +419,7 @@ class Engine:
             if i and analyzer.governs_next(words[i - 1], lang):
                 continue
             for name, party in self._local_parties.get(lang, ()):
-                if tuple(lemmas[i : i + len(name)]) == name and analyzer.may_be_subject(word, lang):
+                if lemmas[i : i + len(name)] == name and analyzer.may_be_subject(word, lang):
                     return party
         return None
 

@@ -111,7 +111,7 @@ def vocabulary_problems(folder: Path, kb: KnowledgeBase, analyzer: Analyzer) -> 
 
     def base(phrase: str) -> tuple[str, ...]:
         lang = detect_language(phrase)
-        return tuple(analyzer.readings(word, lang)[0] for word in fold(phrase).split())
+        return analyzer.base_forms(fold(phrase).split(), lang)
 
     def listed(word: str) -> bool:
         lang = detect_language(word)
