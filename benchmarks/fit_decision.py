@@ -130,7 +130,7 @@ def every_rival(engine: Engine, match: Match, view: View) -> list[Candidate]:
         if (c.asks or not clear)
         and match.people <= people[c.entry.id]
         and not (exact_people and match.people < people[c.entry.id])
-        and not (clear and Engine._same_quotes(best, c))
+        and not (best.score >= engine_module.ANSWER_THRESHOLD and Engine._same_quotes(best, c))
     ]
 
 
