@@ -53,6 +53,9 @@ HOLLOW_SHARE = 2 / 3  # "mostly" (see Matcher.hollow)
 KEYWORD_WORDS = 2  # a question of at most this many words may be a name typed as a keyword ("the Kremlin?")
 QUESTION_WORDS = ("who", "when", "where", "why")
 WHICH = frozenset({"which", "какой", "какая", "какие", "який", "яка", "які"})
+# Words that join two questions into one ("where and when", "коли і де"): a question word after one
+# asks its own question.
+JOINING = frozenset({"and", "or", "и", "или", "а", "і", "та", "й", "чи"})
 # Laughter and chat noise around a question ("haha", "ахаха", "lol", "xD") carries no meaning.
 _CHATTER = re.compile(
     r"^(?:a?(?:ha){2,}h?|(?:ah){2,}a?|(?:he){2,}|a?(?:ха){2,}х?|(?:ах){2,}а?|(?:хе){2,}|lo+l|lmf?ao|rofl|xd+|хд|ло+л|ке+к)$"
@@ -265,6 +268,7 @@ class Matcher:
         }
         # The question words each entry's phrasings (any language) answer.
         self.question_words = frozenset(self._base((w,))[0] for w in QUESTION_WORDS)
+        self._where_when = (self._base(("where",))[0], self._base(("when",))[0])
         self._function_tokens = frozenset(self._base((w,))[0] for w in FUNCTION_WORDS)
         # "Which official…", "which Russian minister…" ask who, as "who" does: the nouns are the last
         # words of the quoted people's roles and of the unnamed speakers' names, with their spellings.
@@ -544,6 +548,23 @@ class Matcher:
             tokens[self._who] = self.idf[self._who]
         return [(t, w, certainty) for t, w in tokens.items()], rare
 
+    def _at_the_time(self, words: list[str], lang: str) -> bool:
+        """ "where" and, after it with no word joining them, "when": the place of something at the
+        time of something else ("где был Лавров, когда всё это говорил?", "Де перебував Лавров, коли
+        робив ці заяви?"), where the "when" asks no time ("коли Лавров це сказав і де" asks both)."""
+        where, when = self._where_when
+        after_where = False
+        for word in words:
+            if word in JOINING:
+                after_where = False
+                continue
+            read = [token for token, _ in self._content([word], lang)]
+            if read == [where]:
+                after_where = True
+            elif read == [when] and after_where:
+                return True
+        return False
+
     def _asks_which_person(self, words: list[str], lang: str) -> bool:
         """ "which" and, within three more words, a noun for one of the quoted people ("Which
         Kremlin official made the comment?", "какой чиновник")."""
@@ -586,6 +607,8 @@ class Matcher:
         )
         people = frozenset(token for token, _, _ in tokens if token in self.person_tokens)
         asks = frozenset(token for token, _, _ in tokens if token in self.question_words)
+        if all(t in asks for t in self._where_when) and self._at_the_time(folded.split()[:MAX_QUESTION_WORDS], lang):
+            asks -= {self._where_when[1]}
         total = sum(weight for _, weight, _ in tokens)
         if total <= 0:
             return Match(
