@@ -214,9 +214,13 @@ class Analyzer:
         return readings
 
     def in_dictionary(self, word: str, lang: str) -> bool:
-        """A Russian or Ukrainian word the morphological dictionary knows ("буче": a form of "Буча")."""
+        """A Russian or Ukrainian word the morphological dictionary knows ("буче": a form of "Буча"),
+        as more than a distorted spelling of another ("украіна" is tagged Dist: a typo of "україна")."""
         lang = self.word_language(word, lang)
-        return lang != "en" and bool(self._morphology(lang).word_is_known(word))
+        if lang == "en":
+            return False
+        morphology = self._morphology(lang)
+        return bool(morphology.word_is_known(word)) and any("Dist" not in p.tag for p in morphology.parse(word))
 
     def may_be_subject(self, word: str, lang: str) -> bool:
         """A Russian or Ukrainian word that can be in the nominative case ("Китай сказал", not

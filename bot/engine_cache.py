@@ -38,7 +38,16 @@ FORMAT = b"engine-cache 1"
 KEEP = 8  # engines kept per cache folder (the newest); older ones are deleted on each write
 PACKAGE = Path(__file__).resolve().parent
 # Libraries whose behaviour shapes a built engine: a reinstall or upgrade changes their files.
-LIBRARIES = ("pymorphy3", "pymorphy3_dicts_ru", "pymorphy3_dicts_uk", "stop_words", "Stemmer", "rapidfuzz", "yaml")
+LIBRARIES = (
+    "pymorphy3",
+    "pymorphy3_dicts_ru",
+    "pymorphy3_dicts_uk",
+    "stop_words",
+    "Stemmer",
+    "rapidfuzz",
+    "yaml",
+    "confusable_homoglyphs",
+)
 _TEXT_FILE = re.compile(r"^text_file:\s*(.+?)\s*$", re.MULTILINE)
 
 

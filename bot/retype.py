@@ -11,6 +11,10 @@ Latin words are not English but their Cyrillic reading is mostly common Russian 
   translitua's tables of the usual systems backwards (ICAO and passport spellings for Russian,
   the official KMU 2010 system for Ukrainian, and the simple variants with j, ja, ju).
 
+A Cyrillic word with Latin letters that look like Cyrillic ones inside it ("чернiгiв" with a Latin
+i, as on a keyboard without the Ukrainian і) has them read as the Cyrillic letters they look like
+(Unicode's confusables, from confusable_homoglyphs).
+
 Of these readings the one that makes most words common Russian or Ukrainian wins.
 """
 
@@ -35,6 +39,26 @@ _LAYOUT_WORD = re.compile(r"[a-z\[\];'`,.]*[a-z][a-z\[\];'`,.]*(?<![,.])", re.IG
 MIN_RETYPED_WORDS = 2  # one Latin word alone ("Peskov?") stays as written
 COMMON_ZIPF = 3.0  # a Cyrillic reading at least this common in its language is a real word
 CHUNK_CACHE = 16384  # chunks of messages remembered as foreign or not (bounded: readers type anything)
+
+
+# The letters of the Russian and Ukrainian alphabets: a Latin letter is retyped only as one of them.
+_RUSSIAN_UKRAINIAN_LETTERS = frozenset("абвгґдеєжзиіїйклмнопрстуфхцчшщьюяыэъё")
+_LATIN_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
+
+
+def cyrillic_lookalikes() -> dict[int, str]:
+    """Each Latin letter that Unicode's confusables list as looking like a Russian or Ukrainian
+    letter (i: і, p: р, H: Н...), for str.translate. Made once, when the engine is built (the
+    package's table takes about 30 ms to load), and kept with it."""
+    from confusable_homoglyphs import confusables
+
+    table: dict[int, str] = {}
+    for latin in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        for found in confusables.is_confusable(latin, greedy=True, preferred_aliases=["cyrillic"]) or []:
+            for glyph in found["homoglyphs"]:
+                if glyph["n"].startswith("CYRILLIC") and glyph["c"].lower() in _RUSSIAN_UKRAINIAN_LETTERS:
+                    table.setdefault(ord(latin), glyph["c"])
+    return table
 
 
 def _layout(lang: str) -> Callable[[str], str]:
@@ -110,6 +134,7 @@ class Retyper:
         # are not common English are its Latin names and places ("peskov", "NATO"), never retyped.
         self.known_words = known_words
         self.tables = transliteration_tables()
+        self.lookalikes = cyrillic_lookalikes()
         self._caches()
 
     def _caches(self) -> None:
@@ -118,7 +143,7 @@ class Retyper:
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled with the engine (bot.engine_cache): the analyser is the process's shared one."""
-        return {"known_words": self.known_words, "tables": self.tables}
+        return {"known_words": self.known_words, "tables": self.tables, "lookalikes": self.lookalikes}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
@@ -137,7 +162,11 @@ class Retyper:
             return text
         if any(is_cyrillic(c) for c in chunks):
             # Cyrillic, or mixed on purpose ("what did lavrov say кратко"); but a word typed with
-            # the keyboard left on the English layout stands out ("ghbdtn, что сказал песков").
+            # the keyboard left on the English layout stands out ("ghbdtn, что сказал песков"),
+            # and so does a Latin look-alike inside a Cyrillic word ("чернiгiв").
+            unmixed = [self._unmixed(c) for c in chunks]
+            if unmixed != chunks:
+                chunks, text = unmixed, " ".join(unmixed)
             return self._layout_slips(chunks) or text
         # chunks only a retyping could count for: neither the knowledge's own nor English
         foreign = sum(map(self._foreign, chunks))
@@ -167,6 +196,14 @@ class Retyper:
             if russian >= MIN_RETYPED_WORDS and russian > english and russian > best_count:
                 best, best_count = " ".join(retyped), russian
         return best
+
+    def _unmixed(self, chunk: str) -> str:
+        """A chunk with Cyrillic letters and Latin ones that all look like Cyrillic letters, in
+        Cyrillic ("обстрiляли", "Лавpов"); any other chunk as it is."""
+        if not is_cyrillic(chunk) or not _LATIN_LETTER.search(chunk):
+            return chunk
+        retyped = chunk.translate(self.lookalikes)
+        return chunk if _LATIN_LETTER.search(retyped) else retyped
 
     def _layout_slips(self, chunks: list[str]) -> str | None:
         """A Cyrillic message with words typed on the English layout, those words retyped: a chunk of

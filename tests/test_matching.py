@@ -252,6 +252,13 @@ def test_two_words_typed_without_a_space_are_read_as_two(engine: Engine, glued: 
     assert engine.matcher.analyse(glued) == engine.matcher.analyse(spaced)
 
 
+def test_a_distorted_spelling_the_dictionary_lists_is_read_as_the_word(engine: Engine):
+    """pymorphy3's Ukrainian dictionary knows "украіна" only as a distorted spelling (Dist) of
+    "україна": it is corrected like any typo, not taken for a word of its own."""
+    assert [t for t, _, _ in engine.matcher.analyse("украіна", "uk")] == [t for t, _, _ in engine.matcher.analyse("україна", "uk")]
+    assert engine.matcher.analyzer.in_dictionary("буче", "uk") or engine.matcher.analyzer.in_dictionary("буче", "ru")
+
+
 def test_a_rare_word_is_not_cut_into_two_known_ones(engine: Engine):
     """"Mariupol" is a place the article never names, not "mari" + "upol" or the like."""
     assert "mariupol" in [token for token, _, _ in engine.matcher.analyse("was mariupol shelled")]

@@ -61,6 +61,32 @@ def test_a_word_typed_on_the_english_layout_in_a_cyrillic_message_is_retyped(
     assert engine.retyper.retype(typed) == meant
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("коли обстрiляли чернiгiв", "коли обстріляли чернігів"),  # a Latin i for the Ukrainian і
+        ("Лавpов что сказал", "Лавров что сказал"),  # a Latin p inside a Russian name
+        ("КPEМЛЬ нічого не каже", "КРЕМЛЬ нічого не каже"),  # capitals: P, E
+    ],
+)
+def test_latin_look_alikes_inside_a_cyrillic_word_are_read_as_cyrillic(engine: Engine, typed: str, meant: str) -> None:
+    assert engine.retyper.retype(typed) == meant
+
+
+@pytest.mark.parametrize("text", ["лавров's words", "песков/peskov сказал", "что сказал peskov"])
+def test_a_latin_letter_with_no_cyrillic_look_alike_keeps_its_word(engine: Engine, text: str) -> None:
+    """Only a word whose every Latin letter looks like a Cyrillic one is retyped: "лавров's" has
+    an s, "peskov" is a word of its own."""
+    assert engine.retyper.retype(text) == text
+
+
+def test_the_look_alikes_are_unicodes_confusables() -> None:
+    table = {chr(k): v for k, v in retype.cyrillic_lookalikes().items()}
+    assert table["i"] == "і" and table["p"] == "р" and table["H"] == "Н"
+    assert all(v.lower() in "абвгґдеєжзиіїйклмнопрстуфхцчшщьюяыэъё" for v in table.values())
+    assert "s" not in table and "d" not in table
+
+
 def test_no_english_question_of_the_curated_set_is_retyped(engine: Engine) -> None:
     english = [q.text for q in load_questions(QUESTIONS) if q.lang == "en"]
     assert [t for t in english if engine.retyper.retype(t) != t] == []
