@@ -152,6 +152,12 @@ def test_a_duration_is_what_the_article_lacks(engine: Engine, question: str):
     assert not engine.ask(question).matched
 
 
+@pytest.mark.parametrize("question", ["who else was at the afghanistan conference?", "кто еще был на конференции в Китае?"])
+def test_who_else_asks_for_people_the_article_does_not_name(engine: Engine, question: str):
+    assert engine.matcher.match(question).rare_unknown
+    assert not engine.ask(question).matched
+
+
 def test_since_when_still_finds_the_annexation(engine: Engine):
     reply = engine.ask("since when has russia held crimea")
     assert reply.matched and reply.entry is not None and reply.entry.id == "crimea-annexation"
