@@ -116,12 +116,16 @@ def _readings(tables: tuple[Spellings, Spellings]) -> tuple[tuple[str, Callable[
     def russian(text: str) -> str:
         return str(cyrtranslit.to_cyrillic(text.lower(), "ru"))
 
+    # Chats spell Ukrainian as Russian is spelt in Latin letters: h for х and g for г ("hto",
+    # "hoche", "groshi"), where the official tables have h for г and g for ґ.
+    colloquial = tuple((latin, {"h": "х", "g": "г"}.get(latin, letter)) for latin, letter in tables[1])
     return (
         ("ru", _layout("ru")),
         ("uk", _layout("uk")),
         ("ru", russian),
         ("ru", _inverted(tables[0])),
         ("uk", _inverted(tables[1])),
+        ("uk", _inverted(colloquial)),
     )
 
 

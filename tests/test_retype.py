@@ -24,6 +24,7 @@ QUESTIONS = Path(__file__).resolve().parent / "questions.yaml"
         ("chto skazal lavrov pro sanktsii", "что сказал лавров про санкции"),  # transliterated Russian
         ("shcho skazav lavrov", "що сказав лавров"),  # transliterated Ukrainian
         ("pryvit, shcho tam po perehovorakh", "привіт, що там по переговорах"),
+        ("shcho hoche ukraina vid rosii", "що хоче украіна від росіі"),  # h for х, as chats spell it
     ],
 )
 def test_latin_typed_russian_and_ukrainian_are_retyped(engine: Engine, typed: str, meant: str) -> None:
