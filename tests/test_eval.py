@@ -240,6 +240,16 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions_tuning_r9_article.yaml": (0.69, 0.85, 0.029),
     "questions_blind_r9_headline.yaml": (0.43, 0.88, 0.061),
     "questions_tuning_r9_headline.yaml": (0.33, 0.95, 0.03),
+    # Round 10 (2026-12-04, late evening), written the same two ways after round 9's evening, to
+    # measure it (418 after removing duplicates), labelled by two other helpers and split at random.
+    # When they came (the evening's code): from the article 61.4 % / 100 % / 0.9 % frozen and
+    # 58.3 % / 85.7 % / 5.4 % tuning; from the headline 46.3 % / 97.7 % / 2.0 % and 42.1 % / 97.7 % /
+    # 3.0 %. The code before the evening (1c1c54a): 61.4 % / 100 % / 0.9 %, 57.1 % / 82.1 % / 6.2 %,
+    # 44.4 % / 97.7 % / 2.0 % and 42.1 % / 97.7 % / 3.0 %.
+    "questions_blind_r10_article.yaml": (0.61, 1.0, 0.01),
+    "questions_tuning_r10_article.yaml": (0.58, 0.85, 0.054),
+    "questions_blind_r10_headline.yaml": (0.46, 0.97, 0.021),
+    "questions_tuning_r10_headline.yaml": (0.42, 0.97, 0.03),
 }
 # Frozen rows after the fifth round of issue 7 (2026-12-03: the answer decision fitted on the tuning
 # sets, russia-demands and photo, alternates from the round-5 tuning halves; tuned on other sets):
@@ -268,6 +278,8 @@ AS_THEY_CAME = frozenset(
         "questions_tuning_r8_headline.yaml",  # still to be brought under
         "questions_blind_r9_article.yaml",
         "questions_blind_r9_headline.yaml",
+        "questions_blind_r10_article.yaml",
+        "questions_tuning_r10_article.yaml",  # still to be brought under
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
