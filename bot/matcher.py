@@ -451,10 +451,10 @@ class Matcher:
         # A filler word alone is never a variant of something ("like" is not "likely"), but may be
         # a decoy ("скільки": how many).
         smallest = 1 if filler and (lemmas[i],) not in self._decoy_variants else 0
-        room = len(lemmas) - i
-        if room > 1 and tuple(lemmas[i : i + 2]) not in self._variant_pairs:
-            room = 1  # (most words) no longer variant starts with these two
-        for size in range(min(self._variant_heads[lemmas[i]], room), smallest, -1):
+        longest = min(self._variant_heads[lemmas[i]], len(lemmas) - i)
+        if longest > 1 and tuple(lemmas[i : i + 2]) not in self._variant_pairs:
+            longest = 1  # (most words) no longer variant starts with these two
+        for size in range(longest, smallest, -1):
             tokens = self._variant_tokens.get(tuple(lemmas[i : i + size]))
             if tokens is not None:
                 out.extend(tokens)
