@@ -195,7 +195,7 @@ class Matcher:
         self._variant_pairs = frozenset(key[:2] for key in variants if len(key) > 1)
         # What each variant reads as in a question, worked out once (see `_variant`); the variants
         # themselves are read only while building.
-        self._variant_tokens: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        self._variant_tokens: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._decoy_variants: set[tuple[str, ...]] = set()
         for key, value in variants.items():
             self._read_variant(key, value)
@@ -442,8 +442,8 @@ class Matcher:
             self._decoy_variants.add(key)
         else:
             self._decoy_variants.discard(key)
-        filtered = tuple((c, c) for c in canonical if not self._is_filler(c, c, "en"))
-        self._variant_tokens[key] = ((joined, joined),) if decoy else filtered
+        content = tuple(c for c in canonical if not self._is_filler(c, c, "en"))
+        self._variant_tokens[key] = (joined,) if decoy else canonical if content == canonical else content
 
     def _variant(self, lemmas: list[str], i: int, filler: bool, out: list[tuple[str, str]]) -> int:
         """The longest variant starting at lemmas[i], its tokens added to `out`: its length in words
@@ -457,7 +457,7 @@ class Matcher:
         for size in range(longest, smallest, -1):
             tokens = self._variant_tokens.get(tuple(lemmas[i : i + size]))
             if tokens is not None:
-                out.extend(tokens)
+                out.extend(zip(tokens, tokens, strict=True))  # each token is its own surface word
                 return size
         return 0
 
