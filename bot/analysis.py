@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import Stemmer  # type: ignore[import-not-found]
@@ -41,12 +43,14 @@ _LATIN = re.compile(r"[a-z]")
 
 def has_letters(text: str) -> bool:
     """Whether a text has any words to tell its language by ("?" and "" do not)."""
-    return any(ch.isalpha() for ch in text)
+    return any(map(str.isalpha, text))
 
 
 def detect_language(text: str) -> str:
     """en, ru or uk: the script most letters are in, then the letters only one language has (і ї є ґ
     against ы э ъ ё), then which language's word list finds the words more common (wordfreq)."""
+    if text.isascii():  # (most questions) no Cyrillic letter: no need to count them
+        return "en"
     lowered = text.casefold()
     cyrillic = len(_CYRILLIC.findall(lowered))
     if cyrillic == 0 or cyrillic < len(_LATIN.findall(lowered)):
@@ -131,7 +135,8 @@ def cyrillic_languages(text: str) -> tuple[str, ...]:
 
 
 def is_cyrillic(word: str) -> bool:
-    return bool(_CYRILLIC.search(word))
+    """Whether the word has a Cyrillic letter (asked of every word of a question: ASCII first)."""
+    return not word.isascii() and bool(_CYRILLIC.search(word))
 
 
 class Analyzer:
@@ -195,8 +200,7 @@ class Analyzer:
     def base_forms(self, words: Iterable[str], lang: str) -> tuple[str, ...]:
         """Each word's most likely base form: how a phrase of the knowledge (an opinion phrase, a
         party's name) and a question's words are compared word by word."""
-        readings = self.readings
-        return tuple(readings(word, lang)[0] for word in words)
+        return tuple(map(itemgetter(0), map(self.readings, words, repeat(lang))))
 
     def memoized_readings(self) -> Callable[[str, str], tuple[str, ...]]:
         """`readings` with a memo of its own (for a one-off pass over many words, such as an index build)."""
@@ -252,8 +256,9 @@ class Analyzer:
         return word in self._stopwords("en")
 
     def is_common_english(self, word: str) -> bool:
-        """A Latin word common enough in English to be English, not a name or Latin-typed Russian."""
-        return not is_cyrillic(word) and self.zipf(word, "en") >= COMMON_ENGLISH_ZIPF
+        """A Latin word common enough in English to be English, not a name or Latin-typed Russian.
+        (Its English frequency read straight from the table: asked of every new word of a question.)"""
+        return not is_cyrillic(word) and frequencies("en").get(word, 0.0) >= COMMON_ENGLISH_ZIPF
 
     def _zipf(self, word: str, lang: str) -> float:
         """How common the word is in its language (Zipf scale: 0 unknown, 7 "the")."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot import engine_cache
@@ -173,32 +173,45 @@ class Engine:
         text = self.retyper.retype(cleaned)
         detected = detect_language(text)  # once: the matcher analyses in it
         reply_lang = lang or (detected if has_letters(text) else fallback)
-        return replace(self._ask(text, detected), question=cleaned, lang=reply_lang)
+        return self._ask(text, detected, cleaned, reply_lang)
 
-    def _ask(self, cleaned: str, lang: str) -> Reply:
+    def _ask(self, cleaned: str, lang: str, echo: str, reply_lang: str) -> Reply:
+        """The reply to `cleaned` (read in `lang`), echoing `echo` (what the reader wrote) in
+        `reply_lang`: each reply is made once, with everything it says."""
         folded = fold(cleaned)  # once: the party check and the matcher both read it
         if not folded:
             return Reply(
-                Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
+                Outcome.DECLINE,
+                echo,
+                self.kb.article,
+                suggestions=self.examples(),
+                empty_question=True,
+                lang=reply_lang,
             )
         silent = self._silent_party(folded, lang)
         if silent is not None:
             return Reply(
                 Outcome.DECLINE,
-                cleaned,
+                echo,
                 self.kb.article,
                 suggestions=self.examples(),
                 party=silent,
+                lang=reply_lang,
             )
         match = self.matcher.match(cleaned, lang=lang, folded=folded)
         candidates = match.candidates
         if not candidates and not match.unknown:  # only filler ("hello", "start", "?"): not a question yet
             return Reply(
-                Outcome.DECLINE, cleaned, self.kb.article, suggestions=self.examples(), empty_question=True
+                Outcome.DECLINE,
+                echo,
+                self.kb.article,
+                suggestions=self.examples(),
+                empty_question=True,
+                lang=reply_lang,
             )
         view = self.view(match, folded, lang)
         if view.best is not None and self._confident(view):
-            return self._answer(view.best.entry, cleaned, view.best.score)
+            return self._answer(view.best.entry, echo, view.best.score, reply_lang)
         who_passed_over = view.who_passed_over
         best = candidates[0] if candidates else None
         close = [
@@ -216,18 +229,20 @@ class Engine:
         if close:
             return Reply(
                 Outcome.CLARIFY,
-                cleaned,
+                echo,
                 self.kb.article,
                 score=close[0].score,
                 suggestions=tuple(c.entry for c in close),
                 opinion=view.opinion,
+                lang=reply_lang,
             )
         return Reply(
             Outcome.DECLINE,
-            cleaned,
+            echo,
             self.kb.article,
             score=best.score if best else 0.0,
             suggestions=self.examples(),
+            lang=reply_lang,
         )
 
     def view(self, match: Match, folded: str, lang: str) -> View:
@@ -349,6 +364,8 @@ class Engine:
             return False
         read = self.matcher.analyzer.base_forms(folded.split(), lang)
         heads = self._opinion_heads
+        if heads.isdisjoint(read):  # (most questions) no word that starts one
+            return False
         return any(
             read[i : i + n] in self._opinion for i, word in enumerate(read) if word in heads for n in self._opinion_sizes
         )
@@ -433,13 +450,13 @@ class Engine:
     def answer_entry(self, entry_id: str, lang: str = SOURCE_LANGUAGE) -> Reply | None:
         """The answer card for one entry (buttons, deep links) in `lang`; None for an unknown id."""
         entry = self.kb.entry(entry_id)
-        return replace(self._answer(entry, entry.question, 100.0), lang=lang) if entry else None
+        return self._answer(entry, entry.question, 100.0, lang) if entry else None
 
     def examples(self) -> tuple[Entry, ...]:
         """Questions to show someone who asked something the article does not cover."""
         return self.kb.entries[:MAX_SUGGESTIONS]
 
-    def _answer(self, entry: Entry, question: str, score: float) -> Reply:
+    def _answer(self, entry: Entry, question: str, score: float, lang: str) -> Reply:
         related = tuple(e for e in (self.kb.entry(r) for r in entry.related) if e is not None)
         return Reply(
             Outcome.ANSWER,
@@ -449,6 +466,7 @@ class Engine:
             score=score,
             notes=self._notes.get(entry.id, ()),
             suggestions=related,
+            lang=lang,
         )
 
 

@@ -174,7 +174,7 @@ class Matcher:
                 for word in text.split():
                     self._preferred.update(self._readings(word, detect_language(text))[:1])
                     self._preferred.add(word)
-        self.variants: dict[tuple[str, ...], tuple[str, ...]] = {}
+        variants: dict[tuple[str, ...], tuple[str, ...]] = {}
         for phrase, canonical in equivalents.items():
             value = self._base(canonical)
             # A Cyrillic spelling is a key in each language it may be written in: "нато" is read
@@ -182,18 +182,26 @@ class Matcher:
             keys = (self._base(phrase), *(self._base(phrase, lang) for lang in cyrillic_languages(phrase)))
             for key in dict.fromkeys(keys):
                 if key != value:
-                    self.variants.setdefault(key, value)
+                    variants.setdefault(key, value)
         for stem, word in self._stem_meaning.items():
-            self.variants.setdefault((stem,), self.variants.get((word,), (word,)))
+            variants.setdefault((stem,), variants.get((word,), (word,)))
         # Decoys name what the article does not cover: as telling as the rarest unknown word.
         self.decoys = frozenset(" ".join(self._base(d)) for d in vocabulary.decoys)
         for decoy in vocabulary.decoys:  # the decoy's own words are one token too ("how many")
-            self.variants.setdefault(self._base(decoy), self._base(decoy))
+            variants.setdefault(self._base(decoy), self._base(decoy))
         # A variant can start only at one of these words, and is at most this many words long (most
         # are one word: the longest variant of all would make every word try that many lengths).
         self._variant_heads: dict[str, int] = {}
-        for key in self.variants:
+        for key in variants:
             self._variant_heads[key[0]] = max(self._variant_heads.get(key[0], 0), len(key))
+        # The first two words of the variants of two words or more: a longer one starts only there.
+        self._variant_pairs = frozenset(key[:2] for key in variants if len(key) > 1)
+        # What each variant reads as in a question, worked out once (see `_variant`); the variants
+        # themselves are read only while building.
+        self._variant_tokens: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._decoy_variants: set[tuple[str, ...]] = set()
+        for key, value in variants.items():
+            self._read_variant(key, value)
         self._word = self._word_uncached  # not remembered while the build still changes the preferences
         # Another way of naming a body ("Ukrainian officials", "украинские власти") reads as the
         # body's own name reads in a phrasing: "authorities" is "author", which the index knows as
@@ -202,9 +210,10 @@ class Matcher:
             as_listed = self._base(name)
             read = tuple(t for t, _ in self._content(name.split(), "en"))
             if read and read != as_listed:
-                for key, value in self.variants.items():
+                for key, value in variants.items():
                     if value == as_listed:
-                        self.variants[key] = read
+                        variants[key] = read
+                        self._read_variant(key, read)
         self.person_tokens = frozenset(self._base(t)[0] for t in speaker_tokens.values())
         speaker_tokens = {k: self._base(t)[0] for k, t in speaker_tokens.items()}
         self.speaker_tokens = speaker_tokens  # speaker id -> the token that names that person
@@ -246,7 +255,7 @@ class Matcher:
 
         def reading(word: str) -> tuple[str, ...]:
             base = self._base((word,))
-            return self.variants.get(base, base)
+            return variants.get(base, base)
 
         self._skeletons = {
             k: min(v) for k, v in skeletons.items() if len({reading(w) for w in v}) == 1
@@ -428,20 +437,31 @@ class Matcher:
             i += 1
         return out
 
+    def _read_variant(self, key: tuple[str, ...], canonical: tuple[str, ...]) -> None:
+        """What a variant reads as in a question (`_variant`), from what it means (`canonical`): a
+        decoy is one token, never filler; other variants their canonical words without the filler ones."""
+        joined = " ".join(canonical)
+        decoy = joined in self.decoys
+        if decoy and canonical:
+            self._decoy_variants.add(key)
+        else:
+            self._decoy_variants.discard(key)
+        content = tuple(c for c in canonical if not self._is_filler(c, c, "en"))
+        self._variant_tokens[key] = (joined,) if decoy else canonical if content == canonical else content
+
     def _variant(self, lemmas: list[str], i: int, filler: bool, out: list[tuple[str, str]]) -> int:
         """The longest variant starting at lemmas[i], its tokens added to `out`: its length in words
         (0 if none starts there)."""
         # A filler word alone is never a variant of something ("like" is not "likely"), but may be
         # a decoy ("скільки": how many).
-        alone = self.variants.get((lemmas[i],))
-        smallest = 1 if filler and not (alone and " ".join(alone) in self.decoys) else 0
-        for size in range(min(self._variant_heads[lemmas[i]], len(lemmas) - i), smallest, -1):
-            canonical = self.variants.get(tuple(lemmas[i : i + size]))
-            if canonical is not None:
-                if " ".join(canonical) in self.decoys:  # one token, never filler
-                    out.append((" ".join(canonical), " ".join(canonical)))
-                else:
-                    out.extend((c, c) for c in canonical if not self._is_filler(c, c, "en"))
+        smallest = 1 if filler and (lemmas[i],) not in self._decoy_variants else 0
+        longest = min(self._variant_heads[lemmas[i]], len(lemmas) - i)
+        if longest > 1 and tuple(lemmas[i : i + 2]) not in self._variant_pairs:
+            longest = 1  # (most words) no longer variant starts with these two
+        for size in range(longest, smallest, -1):
+            tokens = self._variant_tokens.get(tuple(lemmas[i : i + size]))
+            if tokens is not None:
+                out.extend(zip(tokens, tokens, strict=True))  # each token is its own surface word
                 return size
         return 0
 
@@ -522,7 +542,13 @@ class Matcher:
         self, question: str, lang: str, folded: str | None = None
     ) -> tuple[list[tuple[str, float, float]], list[str]]:
         words = self._words(question) if folded is None else folded.split()[:MAX_QUESTION_WORDS]
-        corrected = [c for w in words for c in self._glued(w, lang)]
+        known, glued = self.known_words, self._glued
+        corrected: list[tuple[str, float]] = []
+        for word in words:  # the knowledge's own words are read as written (most: no cache to ask)
+            if word in known:
+                corrected.append((word, 1.0))
+            else:
+                corrected.extend(glued(word, lang))
         certainty = min((sure for _, sure in corrected), default=1.0)
         tokens: dict[str, float] = {}
         rare: list[str] = []
@@ -572,6 +598,8 @@ class Matcher:
         def role(word: str) -> bool:
             return word in self._role_nouns or (is_cyrillic(word) and self._lemma(word, lang) in self._role_nouns)
 
+        if WHICH.isdisjoint(words):  # (most questions)
+            return False
         return any(word in WHICH and any(role(w) for w in words[i + 1 : i + 4]) for i, word in enumerate(words))
 
     # -- ranking ------------------------------------------------------------------------------
@@ -620,15 +648,21 @@ class Matcher:
         ranked = search(query, certainty / total, lang, limit)
         asked = frozenset(self.index.token_ids[t] for t in asks if t in self.index.token_ids)
         candidates = [
-            Candidate(
-                self.entries[entry], round(score, 2), self.phrases[phrasing], not asked or asked <= self._held(phrasing)
-            )
+            Candidate(self.entries[entry], round(score, 2), self.phrases[phrasing], self._holds(phrasing, asked))
             for entry, score, phrasing in ranked
         ]
         unknown_share = sum(w for t, w, _ in tokens if t not in self.idf) / total
         named = frozenset(token for token, _, _ in tokens)
         hollow = bool(ranked) and self.hollow(tokens, ranked[0][2])
         return Match(candidates, unknown, specific, people, unknown_share, tuple(rare), lang, asks, named, hollow)
+
+    def _holds(self, phrasing: int, token_ids: frozenset[int]) -> bool:
+        """Whether a phrasing of the index holds every one of the token ids (most questions ask for
+        none or one: no set of the phrasing's tokens is made)."""
+        if not token_ids:
+            return True
+        held = self.index.held(phrasing)
+        return all(map(held.__contains__, token_ids))
 
     def _held(self, phrasing: int) -> set[int]:
         """The token ids of one phrasing of the index."""
@@ -652,4 +686,4 @@ class Matcher:
         shared = {t for t, _, _ in tokens if ids.get(t, -1) in held}
         weight = sum(w for t, w, _ in tokens if t in shared)
         function = sum(w for t, w, _ in tokens if t in shared and t in self._function_tokens)
-        return bool(self._missed(tokens, phrasing)) and weight > 0 and function > HOLLOW_SHARE * weight
+        return weight > 0 and function > HOLLOW_SHARE * weight and bool(self._missed(tokens, phrasing))

@@ -338,13 +338,16 @@ class PhraseIndex:
         # below the floor); the sum of an entry's scores only settles equal rounded scores, so it is
         # computed, over all the entry's phrasings, for those alone.
         cut = floor - TIE_MARGIN if len(top) == limit else -1.0
-        placed = self._placed([(round(found, 2), entry) for entry, found in best.items() if found >= cut], limit)
+        # Rounded once per distinct score (round() is slow, and the entries that tie share theirs).
+        rounding = {found: round(found, 2) for found in set(best.values()) if found >= cut}
+        placed = self._placed([(rounding[found], entry) for entry, found in best.items() if found >= cut], limit)
         tied = self._tied(placed)
         if not tied:
             return [(entry, best[entry], best_at[entry][2]) for _, entry in placed[:limit]]
         support = self._supports(tied, query, scale, lang, sum(sizes))
-        placed.sort(key=lambda pair: (pair[0], support.get(pair[1], 0.0), -pair[1]), reverse=True)
-        return [(entry, best[entry], best_at[entry][2]) for _, entry in placed[:limit]]
+        # (rounded score, support, -entry), best first: the exhaustive scorer's order.
+        ordered = sorted([(value, support.get(entry, 0.0), -entry) for value, entry in placed], reverse=True)
+        return [(-entry, best[-entry], best_at[-entry][2]) for _, _, entry in ordered[:limit]]
 
     @staticmethod
     def _placed(rounded: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:

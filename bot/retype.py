@@ -164,7 +164,7 @@ class Retyper:
         chunks = text.split()
         if not chunks:
             return text
-        if any(is_cyrillic(c) for c in chunks):
+        if not text.isascii() and any(map(is_cyrillic, chunks)):
             # Cyrillic, or mixed on purpose ("what did lavrov say кратко"); but a word typed with
             # the keyboard left on the English layout stands out ("ghbdtn, что сказал песков"),
             # and so does a Latin look-alike inside a Cyrillic word ("чернiгiв").

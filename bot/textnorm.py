@@ -31,6 +31,9 @@ _QUOTE_MARKS = str.maketrans(
 _APOSTROPHES = "'\u2019\u2018\u02bc"
 _POSSESSIVE = re.compile(rf"[{_APOSTROPHES}]s\b")
 _NON_WORD = re.compile(r"[^\w]+|_+")
+# The same for printable ASCII text, one character at a time (split() then joins the runs): every
+# character but a letter or a digit becomes a space.
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f]")
 _ZERO_WIDTH = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -43,6 +46,8 @@ def straighten_quotes(text: str) -> str:
 
 def strip_invisible(text: str) -> str:
     """Drop zero-width and bidi characters (they hide inside words); ANSI escapes and controls become spaces."""
+    if text.isprintable():  # (most questions) every character these patterns find is unprintable
+        return text
     return _CONTROL.sub(" ", _ANSI.sub(" ", _ZERO_WIDTH.sub("", text)))
 
 
@@ -54,7 +59,7 @@ def fold(text: str) -> str:
         text = text.replace("`", "'")  # the one ASCII quote mark straightened
         if "'" in text:
             text = _POSSESSIVE.sub("", text)
-        return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+        return " ".join(text.lower().translate(_ASCII_NON_WORD).split())
     text = unicodedata.normalize("NFKC", strip_invisible(text))
     text = _POSSESSIVE.sub("", straighten_quotes(text)).casefold()
     text = unicodedata.normalize("NFC", _drop_accents(unicodedata.normalize("NFKD", text)))
