@@ -178,37 +178,29 @@ class Engine:
     def _ask(self, cleaned: str, lang: str, echo: str, reply_lang: str) -> Reply:
         """The reply to `cleaned` (read in `lang`), echoing `echo` (what the reader wrote) in
         `reply_lang`: each reply is made once, with everything it says."""
+        def decline(empty_question: bool = False, party: Party | None = None, score: float = 0.0) -> Reply:
+            """A decline offering the example questions, saying why (no question, a silent party)."""
+            return Reply(
+                Outcome.DECLINE,
+                echo,
+                self.kb.article,
+                score=score,
+                suggestions=self.examples(),
+                empty_question=empty_question,
+                party=party,
+                lang=reply_lang,
+            )
+
         folded = fold(cleaned)  # once: the party check and the matcher both read it
         if not folded:
-            return Reply(
-                Outcome.DECLINE,
-                echo,
-                self.kb.article,
-                suggestions=self.examples(),
-                empty_question=True,
-                lang=reply_lang,
-            )
+            return decline(empty_question=True)
         silent = self._silent_party(folded, lang)
         if silent is not None:
-            return Reply(
-                Outcome.DECLINE,
-                echo,
-                self.kb.article,
-                suggestions=self.examples(),
-                party=silent,
-                lang=reply_lang,
-            )
+            return decline(party=silent)
         match = self.matcher.match(cleaned, lang=lang, folded=folded)
         candidates = match.candidates
         if not candidates and not match.unknown:  # only filler ("hello", "start", "?"): not a question yet
-            return Reply(
-                Outcome.DECLINE,
-                echo,
-                self.kb.article,
-                suggestions=self.examples(),
-                empty_question=True,
-                lang=reply_lang,
-            )
+            return decline(empty_question=True)
         view = self.view(match, folded, lang)
         if view.best is not None and self._confident(view):
             return self._answer(view.best.entry, echo, view.best.score, reply_lang)
@@ -236,14 +228,7 @@ class Engine:
                 opinion=view.opinion,
                 lang=reply_lang,
             )
-        return Reply(
-            Outcome.DECLINE,
-            echo,
-            self.kb.article,
-            score=best.score if best else 0.0,
-            suggestions=self.examples(),
-            lang=reply_lang,
-        )
+        return decline(score=best.score if best else 0.0)
 
     def view(self, match: Match, folded: str, lang: str) -> View:
         """What the answer decision reads of one match (also dumped by benchmarks/fit_decision.py)."""
