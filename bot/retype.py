@@ -21,6 +21,7 @@ Of these readings the one that makes most words common Russian or Ukrainian wins
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable
 from functools import cache, lru_cache, partial
 
@@ -43,7 +44,6 @@ CHUNK_CACHE = 16384  # chunks of messages remembered as foreign or not (bounded:
 
 # The letters of the Russian and Ukrainian alphabets: a Latin letter is retyped only as one of them.
 _RUSSIAN_UKRAINIAN_LETTERS = frozenset("абвгґдеєжзиіїйклмнопрстуфхцчшщьюяыэъё")
-_LATIN_LETTER = re.compile(r"[a-z]", re.IGNORECASE)
 
 
 def cyrillic_lookalikes() -> dict[int, str]:
@@ -53,7 +53,7 @@ def cyrillic_lookalikes() -> dict[int, str]:
     from confusable_homoglyphs import confusables
 
     table: dict[int, str] = {}
-    for latin in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    for latin in string.ascii_letters:
         for found in confusables.is_confusable(latin, greedy=True, preferred_aliases=["cyrillic"]) or []:
             for glyph in found["homoglyphs"]:
                 if glyph["n"].startswith("CYRILLIC") and glyph["c"].lower() in _RUSSIAN_UKRAINIAN_LETTERS:
@@ -204,10 +204,10 @@ class Retyper:
     def _unmixed(self, chunk: str) -> str:
         """A chunk with Cyrillic letters and Latin ones that all look like Cyrillic letters, in
         Cyrillic ("обстрiляли", "Лавpов"); any other chunk as it is."""
-        if not is_cyrillic(chunk) or not _LATIN_LETTER.search(chunk):
+        if not is_cyrillic(chunk) or not _LATIN_WORD.search(chunk):
             return chunk
         retyped = chunk.translate(self.lookalikes)
-        return chunk if _LATIN_LETTER.search(retyped) else retyped
+        return chunk if _LATIN_WORD.search(retyped) else retyped
 
     def _layout_slips(self, chunks: list[str]) -> str | None:
         """A Cyrillic message with words typed on the English layout, those words retyped: a chunk of
