@@ -9,6 +9,9 @@ Needs the `bench` extra (bm25s). It prints figures only; there are no pass/fail 
   index the same phrasings (question + alternates) that name each entry; our matcher indexes what
   it always indexes (those plus the entries' quotes).
 - bm25s: its own Tokenizer (English stopwords, PyStemmer's English stemmer), k=1.
+- ours-match: the same engine's matching alone (the question cleaned, retyped, its language
+  detected, then `Matcher.match`), without the answer decision and the reply: the part of "ours"
+  that does what a retriever does. Its best candidate counts, as bm25s's and rapidfuzz's do.
 - rapidfuzz: `process.extractOne(default_process(q), choices, scorer=fuzz.token_set_ratio,
   processor=None)` over every phrasing, each passed through `utils.default_process` at build.
 - Questions per size: up to --questions of the knowledge base's own paraphrases (seeded sample),
@@ -52,7 +55,8 @@ from bench_engine import percentile, synthetic_kb  # noqa: E402
 from bm25s.tokenization import Tokenizer  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
-from bot.engine import Engine  # noqa: E402
+from bot.analysis import detect_language  # noqa: E402
+from bot.engine import Engine, _clean  # noqa: E402
 from bot.evaluation import load_questions  # noqa: E402
 from bot.model import KnowledgeBase  # noqa: E402
 from bot.render import reply_to_dict  # noqa: E402
@@ -101,6 +105,21 @@ def build_ours(kb: KnowledgeBase) -> tuple[object, Asker]:
     return engine, ask
 
 
+def build_ours_matching(kb: KnowledgeBase) -> tuple[object, Asker]:
+    """The same engine's matching alone, the part comparable to a retriever: the question cleaned,
+    retyped and its language detected, then `Matcher.match`; its best candidate, whatever its score
+    (as bm25s and rapidfuzz return their best). Without the answer decision and the reply."""
+    engine = Engine(kb)
+    position = {entry.id: index for index, entry in enumerate(kb.entries)}
+
+    def ask(question: str) -> int | None:
+        text = engine.retyper.retype(_clean(question))
+        candidates = engine.matcher.match(text, lang=detect_language(text)).candidates
+        return position[candidates[0].entry.id] if candidates else None
+
+    return engine, ask
+
+
 def build_bm25s(kb: KnowledgeBase) -> tuple[object, Asker]:
     texts, owners = phrasings(kb)
     tokenizer = Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord)
@@ -130,6 +149,7 @@ def build_rapidfuzz(kb: KnowledgeBase) -> tuple[object, Asker]:
 
 CONTENDERS: dict[str, Callable[[KnowledgeBase], tuple[object, Asker]]] = {
     "ours": build_ours,
+    "ours-match": build_ours_matching,
     "bm25s": build_bm25s,
     "rapidfuzz": build_rapidfuzz,
 }
@@ -202,7 +222,8 @@ def scale(sizes: list[int], count: int, max_entries: int, trace: bool) -> None:
         progress(f"{size:,} entries: generating")
         kb, paraphrases = synthetic_kb(base, size)
         asked = questions_for(kb, paraphrases, curated, count)
-        results[size] = {name: measure(name, kb, asked, trace) for name in CONTENDERS}
+        # The matching alone builds the same engine as "ours": its memory is not traced again.
+        results[size] = {name: measure(name, kb, asked, trace and name != "ours-match") for name in CONTENDERS}
         del kb
         report_size(size, results[size], len(asked))
     report_growth(results)
@@ -216,9 +237,14 @@ def report_size(size: int, row: dict[str, dict[str, float]], asked: int) -> None
         f"{'kept':>9} {'RSS +':>9} {'right':>9}"
     )
     for name, figures in row.items():
+        traced = (
+            f"{figures['peak_mib']:>8.1f} MiB {figures['kept_mib']:>5.1f} MiB"
+            if figures["peak_mib"] or name != "ours-match"
+            else f"{'(as ours)':>12} {'':>9}"
+        )
         print(
             f"  {name:<10} {figures['build_s']:>7.2f} s {figures['mean']:>7.3f} ms {figures['p50']:>7.3f} ms "
-            f"{figures['p99']:>7.3f} ms {figures['peak_mib']:>8.1f} MiB {figures['kept_mib']:>5.1f} MiB "
+            f"{figures['p99']:>7.3f} ms {traced} "
             f"{figures['rss_mib']:>5.0f} MiB "
             f"{int(figures['right']):>5}/{int(figures['paraphrases'])}"
         )
@@ -229,6 +255,9 @@ def report_size(size: int, row: dict[str, dict[str, float]], asked: int) -> None
             for key in ("build_s", "mean", "p50", "p99", "peak_mib", "kept_mib")
         ]
         print(f"  ours/{other:<10} " + ", ".join(ratios))
+    matching, theirs = row["ours-match"], row["bm25s"]
+    ratios = [f"{key} {matching[key] / theirs[key]:.2f}×" for key in ("mean", "p50", "p99") if theirs[key] > 0]
+    print("  ours-match/bm25s " + ", ".join(ratios))
 
 
 def report_growth(results: dict[int, dict[str, dict[str, float]]]) -> None:
