@@ -92,7 +92,6 @@ def features(engine: Engine, text: str, expect: tuple[str, ...]) -> dict[str, ob
         unknown_share=match.unknown_share,
         rare_unknown=bool(match.rare_unknown),
         specific=match.specific,
-        whole_reading=engine._whole_reading(view),
         hollow=match.hollow,
         asks=sorted(match.asks),
         asks_ok=view.asks_ok,
@@ -206,13 +205,11 @@ class Rule:
     ramp: bool = False  # below `clear`, the margin falls linearly from weak_margin at `threshold` to `margin`
     crowded: bool = False  # True: an entry about more people than named leads one about exactly them by weak_margin
     opinion: bool = False  # True: a question asking for an opinion, a motive or a guess is never answered
-    whole_reading: bool = False  # True: a question of common words that is all of one entry's phrasing, alone, counts as specific
 
     def answers(self, row: dict[str, object]) -> bool:
         if row["stage"] != "view" or row["best"] is None:
             return False
-        specific = row["specific"] or (self.whole_reading and row.get("whole_reading"))
-        if row["rare_unknown"] or not specific or row["hollow"] or not row["asks_ok"] or row["other_side"]:
+        if row["rare_unknown"] or not row["specific"] or row["hollow"] or not row["asks_ok"] or row["other_side"]:
             return False
         if self.opinion and row.get("opinion"):
             return False
@@ -259,7 +256,6 @@ CURRENT = Rule(  # the engine's now
     who_rivals=False,
     crowded=True,
     opinion=True,
-    whole_reading=True,
 )
 
 
@@ -431,7 +427,7 @@ def losses(rows: list[dict[str, object]]) -> None:
             name
             for name, blocked in (
                 ("rare_unknown", row["rare_unknown"]),
-                ("not specific", not (row["specific"] or row.get("whole_reading"))),
+                ("not specific", not row["specific"]),
                 ("hollow", row["hollow"]),
                 ("asks", not row["asks_ok"]),
                 ("other side", row["other_side"]),

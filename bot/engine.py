@@ -30,7 +30,6 @@ ANSWER_MARGIN = 5.0  # a near-tie between two entries is a question, not an answ
 CLEAR_SCORE = 70.0
 WEAK_MARGIN = 15.0
 SUGGEST_WINDOW = 20.0  # "did you mean" offers entries within this distance of the best
-FULL_SCORE = 100.0  # the question, as read, is all of a phrasing and the phrasing all of it
 MAX_SUGGESTIONS = 3
 # A question this much about words the knowledge base never uses ("What happened in Bucha?") is
 # declined outright rather than met with "did you mean" (chosen on tests/questions.yaml).
@@ -325,7 +324,7 @@ class Engine:
         if (
             best is None
             or match.rare_unknown
-            or (not match.specific and not self._whole_reading(view))
+            or not match.specific
             or match.hollow
             or not view.asks_ok
             or view.other_side
@@ -342,20 +341,6 @@ class Engine:
             match.unknown_share < limit
             and best.score >= ANSWER_THRESHOLD
             and lead >= (ANSWER_MARGIN if best.score >= CLEAR_SCORE else WEAK_MARGIN)
-        )
-
-    @staticmethod
-    def _whole_reading(view: View) -> bool:
-        """A question of only common words ("че там на переговорах", "What exactly were the two
-        sides negotiating about?") that is, as read, one entry's phrasing (a score of 100), more
-        than a question word alone, with no other entry near enough to be offered beside it: what
-        "did you mean" would offer alone. On the tuning sets: 8 more right answers, none wrong."""
-        best, match = view.best, view.match
-        return (
-            best is not None
-            and best.score >= FULL_SCORE
-            and best.score - view.runner_up > SUGGEST_WINDOW
-            and bool(match.tokens - match.asks)
         )
 
     def _asks_opinion(self, folded: str, lang: str) -> bool:

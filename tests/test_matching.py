@@ -492,30 +492,12 @@ def test_any_text_gets_a_valid_reply(engine: Engine, text: str):
         assert reply.outcome is Outcome.DECLINE
 
 
-@pytest.mark.parametrize("question", ["Ukraine", "Russia", "Russia Ukraine talks", "what about russia"])
+@pytest.mark.parametrize("question", ["Ukraine", "Russia", "talks", "Russia Ukraine talks"])
 def test_words_common_to_most_entries_are_not_enough_to_answer(engine: Engine, question: str):
     """A bare 'Ukraine' could mean any entry: offer choices instead of picking one."""
     reply = engine.ask(question)
     assert reply.outcome is Outcome.CLARIFY
     assert 1 <= len(reply.suggestions) <= 3
-
-
-@pytest.mark.parametrize(
-    "question",
-    ["talks?", "че там на переговорах", "привіт шо там по переговорах", "so what were the two sides negotiating about"],
-)
-def test_a_common_word_that_is_all_of_one_entrys_phrasing_is_answered(engine: Engine, question: str):
-    """Read as "the talks" and nothing else, with no other entry near: the overview, which "did you
-    mean" would have offered alone."""
-    reply = engine.ask(question)
-    assert reply.outcome is Outcome.ANSWER
-    assert reply.entry is not None and reply.entry.id == "talks-overview"
-
-
-@pytest.mark.parametrize("question", ["ти взагалі хто? людина чи бот?", "who?", "а кто?"])
-def test_a_question_word_alone_is_no_whole_reading(engine: Engine, question: str):
-    """ "Who" alone is all of some phrasing ("who is quoted in the article") but asks nothing of it."""
-    assert engine.ask(question).outcome is not Outcome.ANSWER
 
 
 @pytest.mark.parametrize(
