@@ -250,6 +250,17 @@ FLOORS: dict[str, tuple[float, float, float]] = {
     "questions_tuning_r10_article.yaml": (0.58, 0.85, 0.054),
     "questions_blind_r10_headline.yaml": (0.46, 0.97, 0.021),
     "questions_tuning_r10_headline.yaml": (0.42, 0.97, 0.03),
+    # Round 11 (2026-12-05), written the same two ways by four new helpers (new reader personas) and
+    # labelled by four others, 434 after removing duplicates of earlier sets, split at random. When
+    # they came (the code of bbfcec8): from the article 62.4 % / 82.6 % / 5.6 % frozen and 54.2 % /
+    # 100 % / 0.9 % tuning. After the whole-reading rule: the same; after that day's alternates (from
+    # the tuning half): 55.4 % / 100 % / 0.9 % tuning, the frozen half the same. From the headline
+    # (one of its two labellers did not finish: 106 questions of one writer): 38.5 % / 85.2 % /
+    # 11.3 % frozen and 34.8 % / 96.7 % / 7.5 % tuning, when they came and after.
+    "questions_blind_r11_article.yaml": (0.62, 0.82, 0.056),
+    "questions_tuning_r11_article.yaml": (0.55, 1.0, 0.01),
+    "questions_blind_r11_headline.yaml": (0.38, 0.85, 0.114),
+    "questions_tuning_r11_headline.yaml": (0.34, 0.96, 0.076),
 }
 # Frozen rows after the fifth round of issue 7 (2026-12-03: the answer decision fitted on the tuning
 # sets, russia-demands and photo, alternates from the round-5 tuning halves; tuned on other sets):
@@ -280,6 +291,9 @@ AS_THEY_CAME = frozenset(
         "questions_blind_r9_headline.yaml",
         "questions_blind_r10_article.yaml",
         "questions_tuning_r10_article.yaml",  # still to be brought under
+        "questions_blind_r11_article.yaml",
+        "questions_blind_r11_headline.yaml",
+        "questions_tuning_r11_headline.yaml",  # still to be brought under
     }
 )
 # A confident wrong answer is the worst outcome: no set may allow more than this share of them.
