@@ -94,9 +94,14 @@ def phrasings(kb: KnowledgeBase) -> tuple[list[str], list[int]]:
     return texts, owners
 
 
+def entry_positions(kb: KnowledgeBase) -> dict[str, int]:
+    """Each entry's index in the knowledge base, by id (what the askers return)."""
+    return {entry.id: index for index, entry in enumerate(kb.entries)}
+
+
 def build_ours(kb: KnowledgeBase) -> tuple[object, Asker]:
     engine = Engine(kb)
-    position = {entry.id: index for index, entry in enumerate(kb.entries)}
+    position = entry_positions(kb)
 
     def ask(question: str) -> int | None:
         reply = engine.ask(question)
@@ -110,7 +115,7 @@ def build_ours_matching(kb: KnowledgeBase) -> tuple[object, Asker]:
     retyped and its language detected, then `Matcher.match`; its best candidate, whatever its score
     (as bm25s and rapidfuzz return their best). Without the answer decision and the reply."""
     engine = Engine(kb)
-    position = {entry.id: index for index, entry in enumerate(kb.entries)}
+    position = entry_positions(kb)
 
     def ask(question: str) -> int | None:
         text = engine.retyper.retype(_clean(question))
@@ -239,7 +244,7 @@ def report_size(size: int, row: dict[str, dict[str, float]], asked: int) -> None
     for name, figures in row.items():
         traced = (
             f"{figures['peak_mib']:>8.1f} MiB {figures['kept_mib']:>5.1f} MiB"
-            if figures["peak_mib"] or name != "ours-match"
+            if name != "ours-match"
             else f"{'(as ours)':>12} {'':>9}"
         )
         print(
